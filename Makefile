@@ -1,0 +1,49 @@
+# Front doors: make run | make test | make module LUA=<interpreter> | make modules | make bench
+# The interpreter list and the interpreter -> cargo feature map live here and only here;
+# scripts and tests receive them through the environment (KUMO_LUAS).
+
+LUAS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+LUA ?= lua5.4
+CARGO ?= cargo
+
+# lua5.4 -> lua54, luajit -> luajit
+lua_feature = $(if $(filter luajit,$(1)),luajit,lua$(subst .,,$(patsubst lua%,%,$(1))))
+
+export KUMO_LUAS := $(LUAS)
+
+.PHONY: run test module modules bench clean luas std-reference
+
+run:
+	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
+
+# One cargo invocation per Lua version, each with its own target dir: the `module`
+# feature cannot share a build with `vendored`, and each .so links one Lua ABI.
+module:
+	@case " $(LUAS) " in *" $(LUA) "*) ;; *) echo "LUA must be one of: $(LUAS)" >&2; exit 2;; esac
+	$(CARGO) build --quiet --release --lib --no-default-features \
+		--features "$(call lua_feature,$(LUA)) module" --target-dir target/build/$(LUA)
+	mkdir -p target/lua/$(LUA)
+	cp target/build/$(LUA)/release/libkumo_parallelism.so target/lua/$(LUA)/kumo_parallelism.so
+
+modules:
+	@for lua in $(LUAS); do $(MAKE) --no-print-directory module LUA=$$lua || exit 1; done
+
+test:
+	bash scripts/test.sh
+
+bench: modules
+	bash scripts/bench.sh
+
+clean:
+	rm -rf target
+
+# The std reference: prints std::thread::available_parallelism(), nothing else.
+STD_REFERENCE := target/build/std_parallelism/release/std_parallelism
+std-reference:
+	$(CARGO) build --quiet --release --manifest-path tools/std_parallelism/Cargo.toml \
+		--target-dir target/build/std_parallelism
+	@echo $(abspath $(STD_REFERENCE))
+
+# For tests and scripts that need the interpreter list outside make.
+luas:
+	@echo $(LUAS)

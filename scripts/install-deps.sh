@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites need, only those that are missing.
+# Needs root (CI and the development machines run as root) and Debian's apt.
+set -euo pipefail
+
+packages=(
+  lua5.1 lua5.2 lua5.3 lua5.4 luajit   # the interpreters the module is tested on
+  lua-busted                           # the Lua test runner
+  util-linux                           # taskset and unshare, for the real-environment tests
+  make
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: need root to apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make test: installs what is missing, runs every suite, and ends with one line
+# "N passed, N failed" summing them all. Exits non-zero if anything failed.
+# Each suite's full output goes to target/test-logs/, and its tail to the console on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+: "${KUMO_LUAS:?run through make test, which exports the interpreter list}"
+logs=target/test-logs
+mkdir -p "$logs"
+passed=0
+failed=0
+
+# A suite that failed without reporting a failed test still counts as one failure.
+note_suite() { # name exit-code passed failed
+  local name=$1 code=$2 p=$3 f=$4
+  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  printf '%-40s %4d passed, %d failed\n' "$name" "$p" "$f"
+  if [ "$f" -ne 0 ]; then tail -n 40 "$logs/$name.log" | sed "s/^/  [$name] /"; fi
+}
+
+cargo_counts() { # log -> "passed failed" summed over every "test result:" line
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
+       END { print p + 0, f + 0 }' "$1"
+}
+
+tap_counts() { # log -> "passed failed" from TAP lines
+  awk '/^ok / { p++ } /^not ok / { f++ } END { print p + 0, f + 0 }' "$1"
+}
+
+run_suite() { # name counter command...
+  local name=$1 counter=$2; shift 2
+  "$@" >"$logs/$name.log" 2>&1
+  local code=$?
+  # shellcheck disable=SC2046
+  note_suite "$name" "$code" $("$counter" "$logs/$name.log")
+}
+
+bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# The modules first: the Rust interpreter tests and busted both load them.
+run_suite modules tap_counts make --no-print-directory modules
+std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
+
+run_suite cargo-test cargo_counts cargo test --all-targets
+run_suite cargo-doctest cargo_counts cargo test --doc
+
+for lua in $KUMO_LUAS; do
+  cpath="$PWD/target/lua/$lua/?.so;;"  # ;; keeps the default path (busted needs lfs)
+  run_suite "busted-$lua" tap_counts env \
+    KUMO_LUA="$lua" KUMO_STD_REFERENCE="$std_reference" \
+    LUA_CPATH="$cpath" LUA_CPATH_5_2="$cpath" LUA_CPATH_5_3="$cpath" LUA_CPATH_5_4="$cpath" \
+    "$lua" /usr/bin/busted --output=TAP lua/spec
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,85 @@
+//! The Lua binding: one builder behind both `require` doors.
+//!
+//! mlua hands errors returned from a callback to Lua as userdata, while Lua users
+//! expect `type(err) == "string"`. Raising with `luaL_error` from Rust would longjmp
+//! over Rust frames, so the Rust callbacks return `nil, message` and a few lines of Lua
+//! (`WRAPPER`) turn that into `error(message, 2)`, which reports the caller's line.
+
+use mlua::{Function, Lua, Table, Value};
+
+use crate::parallelism;
+
+/// The name under which the module is required and registered.
+pub const MODULE_NAME: &str = "kumo_parallelism";
+
+/// What `_VERSION` says, in the style of "LuaFileSystem 1.8.0".
+pub const VERSION: &str = concat!("kumo_parallelism ", env!("CARGO_PKG_VERSION"));
+
+/// Raises the Rust side's `nil, message` as a plain string error at the caller's level.
+const WRAPPER: &str = r#"
+local raw = ...
+local error = error
+local available_parallelism = raw.available_parallelism
+return {
+  available_parallelism = function()
+    local count, message = available_parallelism()
+    if count == nil then error(message, 2) end
+    return count
+  end,
+}
+"#;
+
+/// Builds the module table: the same for `luaopen_kumo_parallelism` and [`register`].
+pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
+    let raw = lua.create_table()?;
+    raw.set(
+        "available_parallelism",
+        lua.create_function(|_, ()| {
+            Ok(match parallelism::available_parallelism() {
+                Ok(count) => (Some(lua_integer(count.get())), None),
+                Err(err) => (None, Some(err.to_string())),
+            })
+        })?,
+    )?;
+    let wrap: Function = lua.load(WRAPPER).set_name("=kumo_parallelism").into_function()?;
+    let module: Table = wrap.call(raw)?;
+    module.set("_VERSION", VERSION)?;
+    Ok(module)
+}
+
+/// Converts a count to a Lua integer; counts here never exceed 4294967295 (override)
+/// or the CPU count, so saturation is unreachable but keeps the conversion panic-free.
+fn lua_integer(count: usize) -> mlua::Integer {
+    mlua::Integer::try_from(count).unwrap_or(mlua::Integer::MAX)
+}
+
+/// Makes `require("kumo_parallelism")` work in a Lua state without loading a C module.
+///
+/// Stores the module table in `package.loaded`, which `require` consults first. This is
+/// how a host in safe mode (`Lua::new()`, where C modules cannot load) offers the module,
+/// as kumod does for its policy scripts.
+///
+/// # Errors
+/// Fails only if the Lua state cannot allocate, or `package.loaded` is missing.
+///
+/// # Examples
+/// ```
+/// let lua = mlua::Lua::new();
+/// kumo_parallelism::register(&lua)?;
+/// let n: i64 = lua.load("return require('kumo_parallelism').available_parallelism()").eval()?;
+/// assert!(n >= 1);
+/// # Ok::<(), mlua::Error>(())
+/// ```
+pub fn register(lua: &Lua) -> mlua::Result<()> {
+    let module = build_module(lua)?;
+    let package: Table = lua.globals().get("package")?;
+    let loaded: Table = package.get("loaded")?;
+    loaded.set(MODULE_NAME, Value::Table(module))
+}
+
+/// The entry point Lua calls for `require("kumo_parallelism")` on the loadable module.
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "kumo_parallelism")]
+fn luaopen(lua: &Lua) -> mlua::Result<Table> {
+    build_module(lua)
+}

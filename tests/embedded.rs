@@ -1,0 +1,107 @@
+//! The Rust host path: a safe-mode `Lua::new()` state (C modules cannot load there)
+//! gets the module through `register`, as kumod's policy configs do.
+//!
+//! The environment is process-wide, so every check that sets the override lives in
+//! one test function and runs in sequence.
+
+use mlua::{Lua, Value};
+
+fn host() -> Lua {
+    let lua = Lua::new();
+    kumo_parallelism::register(&lua).expect("register");
+    lua
+}
+
+fn set_override(value: Option<&str>) {
+    // SAFETY (edition 2021 does not require unsafe): this binary has a single test that
+    // touches the environment, so no other thread reads it concurrently.
+    match value {
+        Some(value) => std::env::set_var("KUMO_AVAILABLE_PARALLELISM", value),
+        None => std::env::remove_var("KUMO_AVAILABLE_PARALLELISM"),
+    }
+}
+
+#[test]
+fn register_serves_require_in_a_safe_mode_state() {
+    let lua = host();
+    let (version, kind, no_global): (String, String, bool) = lua
+        .load(
+            r#"
+            local m = require('kumo_parallelism')
+            assert(m == require('kumo_parallelism'))
+            return m._VERSION, math.type(m.available_parallelism()), rawget(_G, 'kumo_parallelism') == nil
+            "#,
+        )
+        .eval()
+        .expect("policy runs");
+    assert_eq!(version, format!("kumo_parallelism {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(kind, "integer");
+    assert!(no_global);
+}
+
+#[test]
+fn the_override_and_its_errors_through_register() {
+    let lua = host();
+    let call = "return pcall(require('kumo_parallelism').available_parallelism)";
+
+    set_override(None);
+    let std_count = std::thread::available_parallelism().unwrap().get() as i64;
+    let (ok, count): (bool, i64) = lua.load(call).eval().unwrap();
+    assert!(ok);
+    assert_eq!(count, std_count);
+
+    set_override(Some("7"));
+    let (ok, count): (bool, i64) = lua.load(call).eval().unwrap();
+    assert!(ok);
+    assert_eq!(count, 7);
+
+    // Each class of error: a plain string naming the variable and quoting the value,
+    // and the state still answers afterwards.
+    for bad in ["abc", "0", "-3", "1.5", "4294967296", " 4 4 "] {
+        set_override(Some(bad));
+        let (ok, err): (bool, Value) = lua.load(call).eval().unwrap();
+        assert!(!ok, "{bad:?}");
+        let Value::String(message) = err else { panic!("{bad:?}: error is {err:?}, not a string") };
+        let message = message.to_str().unwrap().to_owned();
+        assert!(message.contains("KUMO_AVAILABLE_PARALLELISM"), "{message}");
+        assert!(message.contains(&format!("\"{bad}\"")), "{message}");
+
+        set_override(Some("3"));
+        let answer: i64 = lua.load("return require('kumo_parallelism').available_parallelism()").eval().unwrap();
+        assert_eq!(answer, 3, "state unusable after {bad:?}");
+    }
+
+    // Changes are seen at once: nothing is cached.
+    set_override(Some("5"));
+    let (_, count): (bool, i64) = lua.load(call).eval().unwrap();
+    assert_eq!(count, 5);
+    set_override(None);
+    let (_, count): (bool, i64) = lua.load(call).eval().unwrap();
+    assert_eq!(count, std_count);
+}
+
+#[test]
+fn an_uncaught_error_blames_the_policy_line() {
+    // Runs in a child process: the environment of this binary belongs to the test above.
+    if std::env::var_os("KUMO_EMBEDDED_CHILD").is_some() {
+        let lua = host();
+        let err = lua
+            .load("local m = require('kumo_parallelism')\nlocal n = m.available_parallelism()\nreturn n")
+            .set_name("=policy")
+            .exec()
+            .unwrap_err();
+        println!("RESULT {err}");
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "an_uncaught_error_blames_the_policy_line", "--nocapture"])
+        .env("KUMO_EMBEDDED_CHILD", "1")
+        .env("KUMO_AVAILABLE_PARALLELISM", "banana")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("RESULT runtime error: policy:2: invalid KUMO_AVAILABLE_PARALLELISM \"banana\""),
+        "{stdout}"
+    );
+}

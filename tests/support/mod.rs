@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests: the interpreter list (from the Makefile),
+//! the loadable module built for each, and the std reference program.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The interpreters to test: `KUMO_LUAS` as exported by the Makefile, else asked of it.
+pub fn interpreters() -> Vec<String> {
+    let list = std::env::var("KUMO_LUAS").unwrap_or_else(|_| {
+        let out = Command::new("make")
+            .args(["-s", "--no-print-directory", "luas"])
+            .current_dir(repo_root())
+            .output()
+            .expect("make luas");
+        String::from_utf8(out.stdout).expect("interpreter list is UTF-8")
+    });
+    list.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Builds (or finds up to date) `target/lua/<interpreter>/kumo_parallelism.so`.
+pub fn module_dir(interpreter: &str) -> PathBuf {
+    let status = Command::new("make")
+        .args(["-s", "--no-print-directory", "module"])
+        .arg(format!("LUA={interpreter}"))
+        .current_dir(repo_root())
+        .status()
+        .expect("make module");
+    assert!(status.success(), "make module LUA={interpreter} failed");
+    repo_root().join("target/lua").join(interpreter)
+}
+
+/// The std reference program (tools/std_parallelism), built by `make std-reference`,
+/// which prints its path last.
+pub fn std_reference() -> PathBuf {
+    let out = Command::new("make")
+        .args(["-s", "--no-print-directory", "std-reference"])
+        .current_dir(repo_root())
+        .output()
+        .expect("make std-reference");
+    let path = stdout_of(out);
+    PathBuf::from(path.lines().last().expect("a path"))
+}
+
+pub fn stdout_of(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output").trim().to_owned()
+}
+
+/// std's answer in the environment the `configure` closure gives a command.
+pub fn std_answer(configure: impl Fn(&mut Command) -> &mut Command) -> usize {
+    let mut command = Command::new(std_reference());
+    configure(&mut command).env_remove("KUMO_AVAILABLE_PARALLELISM");
+    stdout_of(command.output().expect("run std reference")).parse().expect("a count")
+}
