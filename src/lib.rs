@@ -11,9 +11,14 @@
 //! `luaopen_kumo_parallelism` entry of the loadable module).
 
 mod error;
+mod explain;
 mod lua;
 mod parallelism;
+// Only Linux has the kernel files explain() reads; elsewhere the types stay, unused.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub mod probes;
 
 pub use error::{Error, OverrideProblem};
+pub use explain::{explain, Explanation, OverrideSetting, Source};
 pub use lua::{build_module, register, MODULE_NAME, VERSION};
 pub use parallelism::{available_parallelism, parse_override, OVERRIDE_MAX, OVERRIDE_VAR};

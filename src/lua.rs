@@ -7,7 +7,9 @@
 
 use mlua::{Function, Lua, Table, Value};
 
+use crate::explain::{self, Explanation};
 use crate::parallelism;
+use crate::probes::{CgroupReport, CgroupVersion};
 
 /// The name under which the module is required and registered.
 pub const MODULE_NAME: &str = "kumo_parallelism";
@@ -26,6 +28,7 @@ return {
     if count == nil then error(message, 2) end
     return count
   end,
+  explain = raw.explain,
 }
 "#;
 
@@ -41,6 +44,10 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
             })
         })?,
     )?;
+    raw.set(
+        "explain",
+        lua.create_function(|lua, ()| explanation_table(lua, &explain::explain()))?,
+    )?;
     let wrap: Function = lua.load(WRAPPER).set_name("=kumo_parallelism").into_function()?;
     let module: Table = wrap.call(raw)?;
     module.set("_VERSION", VERSION)?;
@@ -51,6 +58,63 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
 /// or the CPU count, so saturation is unreachable but keeps the conversion panic-free.
 fn lua_integer(count: usize) -> mlua::Integer {
     mlua::Integer::try_from(count).unwrap_or(mlua::Integer::MAX)
+}
+
+/// explain()'s result as Lua sees it: plain fields, and `__tostring` for the report.
+fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    table.set("value", why.value.map(|n| lua_integer(n.get())))?;
+    table.set("source", why.source.as_str())?;
+    if let Some(setting) = &why.override_setting {
+        let entry = lua.create_table()?;
+        entry.set("raw", setting.raw.as_str())?;
+        entry.set("error", setting.error.as_deref())?;
+        table.set("override", entry)?;
+    }
+    if let Some(mask) = &why.affinity {
+        let entry = lua.create_table()?;
+        entry.set("count", lua_integer(mask.count))?;
+        entry.set("cpus", mask.cpus.as_str())?;
+        table.set("affinity", entry)?;
+    }
+    table.set("online", why.online.map(lua_integer))?;
+    table.set("std", why.std.map(|n| lua_integer(n.get())))?;
+    table.set("derived", why.derived.map(|n| lua_integer(n.get())))?;
+    if let Some(cgroup) = &why.cgroup {
+        table.set("cgroup", cgroup_table(lua, cgroup)?)?;
+    }
+    let report = why.to_string();
+    let metatable = lua.create_table()?;
+    metatable.set("__tostring", lua.create_function(move |_, _: Value| Ok(report.clone()))?)?;
+    table.set_metatable(Some(metatable))?;
+    Ok(table)
+}
+
+fn cgroup_table(lua: &Lua, cgroup: &CgroupReport) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    let version: mlua::Integer = match cgroup.version {
+        CgroupVersion::V1 => 1,
+        CgroupVersion::V2 => 2,
+    };
+    table.set("version", version)?;
+    table.set("path", cgroup.path.as_str())?;
+    table.set("quota", cgroup.quota())?;
+    table.set("mount", cgroup.mount.as_ref().map(|m| m.display().to_string()))?;
+    table.set("note", cgroup.note.as_deref())?;
+    let levels = lua.create_table()?;
+    for level in &cgroup.levels {
+        let entry = lua.create_table()?;
+        entry.set("path", level.path.as_str())?;
+        entry.set("limit", level.limit.as_deref())?;
+        entry.set("period", level.period.as_deref())?;
+        entry.set("cpus", level.cpus)?;
+        if level.binds {
+            entry.set("binds", true)?;
+        }
+        levels.push(entry)?;
+    }
+    table.set("levels", levels)?;
+    Ok(table)
 }
 
 /// Makes `require("kumo_parallelism")` work in a Lua state without loading a C module.

@@ -71,6 +71,15 @@ fn the_override_and_its_errors_through_register() {
         assert_eq!(answer, 3, "state unusable after {bad:?}");
     }
 
+    // explain() never raises for a bad override: it is how a person finds the problem.
+    set_override(Some("banana"));
+    let (value, source, error): (Option<i64>, String, String) = lua
+        .load("local why = require('kumo_parallelism').explain() return why.value, why.source, why.override.error")
+        .eval()
+        .unwrap();
+    assert_eq!((value, source.as_str()), (None, "override"));
+    assert!(error.starts_with("invalid KUMO_AVAILABLE_PARALLELISM \"banana\""), "{error}");
+
     // Changes are seen at once: nothing is cached.
     set_override(Some("5"));
     let (_, count): (bool, i64) = lua.load(call).eval().unwrap();

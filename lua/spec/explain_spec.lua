@@ -1,0 +1,67 @@
+-- explain() in a real interpreter, with the loaded .so. See available_parallelism_spec.lua
+-- for what the runner sets; children run with their own KUMO_AVAILABLE_PARALLELISM.
+local lua_cmd = assert(os.getenv('KUMO_LUA'), 'KUMO_LUA must name the interpreter')
+
+local function child(assignment, code)
+  local script = string.format('package.cpath = %q\nlocal m = require "kumo_parallelism"\n%s', package.cpath, code)
+  local pipe = assert(io.popen(assignment .. ' ' .. lua_cmd .. " -e '" .. script:gsub("'", "'\\''") .. "' 2>&1"))
+  local output = pipe:read('*a')
+  pipe:close()
+  return output
+end
+
+describe('explain() on ' .. _VERSION, function()
+  local m = require 'kumo_parallelism'
+
+  it('agrees with available_parallelism() and std here', function()
+    local why = m.explain()
+    assert.are.equal(m.available_parallelism(), why.value)
+    assert.are.equal(why.std, why.value)
+    assert.are.equal(why.std, why.derived)
+    if math.type then assert.are.equal('integer', math.type(why.value)) end
+  end)
+
+  it('names a source and reports the probes', function()
+    local why = m.explain()
+    assert.truthy(({ cgroup = true, affinity = true, online = true })[why.source], why.source)
+    assert.is_number(why.online)
+    assert.is_true(why.online >= 1)
+    assert.is_number(why.affinity.count)
+    assert.matches('^[%d,-]+$', why.affinity.cpus)
+    assert.is_nil(why.override)
+  end)
+
+  it('reports cgroup levels as tables', function()
+    local cgroup = m.explain().cgroup
+    if cgroup then
+      assert.truthy(cgroup.version == 1 or cgroup.version == 2)
+      assert.matches('^/', cgroup.path)
+      for _, level in ipairs(cgroup.levels) do
+        assert.matches('^/', level.path)
+      end
+    end
+  end)
+
+  it('has a readable report ending with the decision', function()
+    local report = tostring(m.explain())
+    assert.matches('\ndecision: %d+ %(', report)
+    assert.matches('^override: KUMO_AVAILABLE_PARALLELISM is unset\n', report)
+  end)
+
+  it('does not raise for a bad override, and says what is wrong', function()
+    local output = child('KUMO_AVAILABLE_PARALLELISM=banana', [[
+      local why = m.explain()
+      print(why.value, why.source, why.override.raw, why.override.error)
+    ]])
+    assert.matches('^nil\toverride\tbanana\tinvalid KUMO_AVAILABLE_PARALLELISM "banana"', output)
+  end)
+
+  it('reports a valid override as the decision', function()
+    local output = child('KUMO_AVAILABLE_PARALLELISM=7', [[
+      local why = m.explain()
+      print(why.value, why.source, why.override.raw, why.override.error, why.std ~= nil)
+      print((tostring(why):match("decision: [^\n]*")))
+    ]])
+    assert.are.equal('7\toverride\t7\tnil\ttrue\ndecision: 7 (override KUMO_AVAILABLE_PARALLELISM)\n', output)
+  end)
+end)
