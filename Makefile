@@ -11,7 +11,7 @@ lua_feature = $(if $(filter luajit,$(1)),luajit,lua$(subst .,,$(patsubst lua%,%,
 
 export KUMO_LUAS := $(LUAS)
 
-.PHONY: run test module modules bench clean luas std-reference
+.PHONY: run test module modules bench clean luas std-reference host
 
 run:
 	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
@@ -43,6 +43,12 @@ std-reference:
 	$(CARGO) build --quiet --release --manifest-path tools/std_parallelism/Cargo.toml \
 		--target-dir target/build/std_parallelism
 	@echo $(abspath $(STD_REFERENCE))
+
+# The kumod-style host (vendored Lua 5.4, safe mode, register); prints its path last.
+HOST := target/release/examples/policy_host
+host:
+	$(CARGO) build --quiet --release --example policy_host
+	@echo $(abspath $(HOST))
 
 # For tests and scripts that need the interpreter list outside make.
 luas:

@@ -40,7 +40,7 @@ run_suite() { # name counter command...
 bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 # The modules first: the Rust interpreter tests and busted both load them.
-run_suite modules tap_counts make --no-print-directory modules
+run_suite modules tap_counts make --no-print-directory modules host
 std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
 
 run_suite cargo-test cargo_counts cargo test --all-targets
@@ -53,6 +53,9 @@ for lua in $KUMO_LUAS; do
     LUA_CPATH="$cpath" LUA_CPATH_5_2="$cpath" LUA_CPATH_5_3="$cpath" LUA_CPATH_5_4="$cpath" \
     "$lua" /usr/bin/busted --output=TAP lua/spec
 done
+
+# Real kernel setups: mount namespaces, taskset, a real cgroup v1 directory (needs root).
+run_suite scenarios tap_counts bash scripts/scenarios.sh run
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

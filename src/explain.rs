@@ -135,7 +135,9 @@ fn derive(
 ) -> Option<(NonZeroUsize, Source)> {
     let quota = cgroup.and_then(CgroupReport::whole_quota).unwrap_or(usize::MAX).max(1);
     if let Some(mask) = affinity.filter(|mask| mask.fits_std_set && mask.count > 0) {
-        let source = if quota < mask.count { Source::Cgroup } else { Source::Affinity };
+        // the fractional quota decides the source: 0.5 CPU on a 1-CPU mask still binds
+        let binds = cgroup.and_then(CgroupReport::quota).is_some_and(|q| q < mask.count as f64);
+        let source = if binds { Source::Cgroup } else { Source::Affinity };
         return Some((NonZeroUsize::new(mask.count.min(quota))?, source));
     }
     Some((NonZeroUsize::new(online?.min(quota))?, Source::Online))
@@ -181,13 +183,16 @@ fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
     }
     for level in &cgroup.levels {
         let setting = match (&level.limit, &level.period) {
-            (None, _) => "no limit file".to_owned(),
+            (None, _) => {
+                writeln!(f, "  {}: no limit file", level.path)?;
+                continue;
+            }
             (Some(limit), Some(period)) => format!("{limit} {period}"),
-            (Some(limit), None) => limit.clone(),
+            (Some(limit), None) => format!("{limit} (no period)"),
         };
         let meaning = match level.cpus {
             Some(cpus) => format!("{cpus} CPUs"),
-            None => "unlimited".to_owned(),
+            None => "no limit".to_owned(),
         };
         let binds = if level.binds { " (binds)" } else { "" };
         writeln!(f, "  {}: {setting} = {meaning}{binds}", level.path)?;
@@ -269,6 +274,11 @@ mod tests {
     #[test]
     fn quota_below_one_is_raised_to_one() {
         assert_eq!(derived(Some(&quota_of("50000", "100000")), Some(&mask(4)), Some(4)), (1, Source::Cgroup));
+    }
+
+    #[test]
+    fn half_a_cpu_on_one_cpu_is_still_the_cgroup() {
+        assert_eq!(derived(Some(&quota_of("50000", "100000")), Some(&mask(1)), Some(1)), (1, Source::Cgroup));
     }
 
     #[test]

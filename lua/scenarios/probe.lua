@@ -1,0 +1,11 @@
+-- Run inside each real-environment scenario, by every interpreter and by the Rust host.
+-- Line 1: answer  explain().value  explain().source  explain().derived  explain().std
+-- Then the explain() report, shown by the runner when a check fails.
+local m = require 'kumo_parallelism'
+local ok, answer = pcall(m.available_parallelism)
+local why = m.explain()
+print(table.concat({
+  ok and tostring(answer) or 'error', tostring(why.value), why.source,
+  tostring(why.derived), tostring(why.std),
+}, ' '))
+print(tostring(why))

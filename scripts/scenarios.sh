@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Real-environment scenarios: the real module, loaded by real interpreters and by the Rust
+# host (register), next to the std reference, inside real kernel setups. Prints TAP.
+#
+#   scenarios.sh run                 every scenario on every runtime (needs root and unshare)
+#   scenarios.sh exec NAME CMD...    internal: inside a fresh mount namespace, lay out NAME
+#                                    and exec CMD, so that /proc/self is the bind-mounted pid
+#
+# Each scenario is one function, written with the helpers below. Run outside the namespace
+# (PHASE=expect) the helpers record what the scenario expects; inside it (PHASE=layout) they
+# build the layout on a tmpfs over /sys/fs/cgroup. One definition serves both phases.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+CG=/sys/fs/cgroup
+NCPU=$(nproc)   # the CPUs this process's affinity mask allows, before any scenario
+
+# ---- helpers: expectations ----------------------------------------------------------
+describe() { [ "$PHASE" = expect ] && DESCRIPTION=$1; return 0; }
+# expect VALUE SOURCE [STD]: the module's answer, explain().source, std's answer.
+expect() { [ "$PHASE" = expect ] && { EXPECT=$1; EXPECT_SOURCE=$2; EXPECT_STD=${3:-$1}; }; return 0; }
+# expect_quota CPUS: what a binding quota of CPUS gives on this machine, as std computes it:
+# floored, at least 1, at most the affinity count; "cgroup" decides when CPUS < the count.
+expect_quota() {
+  local value source
+  value=$(awk -v q="$1" -v n="$NCPU" 'BEGIN { v = int(q); if (v < 1) v = 1; if (v > n) v = n; print v }')
+  source=$(awk -v q="$1" -v n="$NCPU" 'BEGIN { print (q < n) ? "cgroup" : "affinity" }')
+  expect "$value" "$source"
+}
+
+# ---- helpers: layout (inside the namespace) -----------------------------------------
+in_layout() { [ "$PHASE" = layout ]; }
+# proc_cgroup TEXT: what /proc/self/cgroup will say (printf escapes allowed).
+proc_cgroup() { ! in_layout || printf -- "$1" >"$STAGE/cgroup"; }
+# unreadable_proc_cgroup: /proc/self/cgroup exists but reading it fails (EACCES).
+unreadable_proc_cgroup() { ! in_layout || { printf '0::/ctr\n' >"$STAGE/cgroup" && chmod 000 "$STAGE/cgroup" && DROP_DAC=1; }; }
+# mountinfo TEXT: what /proc/self/mountinfo will say.
+mountinfo() { ! in_layout || { printf -- "$1" >"$STAGE/mountinfo" && BIND_MOUNTINFO=1; }; }
+# put FILE TEXT: a file under /sys/fs/cgroup, directories created as needed.
+put() { ! in_layout || { mkdir -p "$(dirname "$CG/$1")" && printf -- "$2" >"$CG/$1"; }; }
+# v2 DIR [CPU_MAX]: a cgroup2 directory (with cgroup.controllers) and optionally its cpu.max.
+v2() {
+  put "$1/cgroup.controllers" 'cpu memory\n' || return
+  [ $# -lt 2 ] || put "$1/cpu.max" "$2\n"
+}
+# v1 MOUNT DIR QUOTA PERIOD: a cgroup v1 cpu directory under /sys/fs/cgroup/MOUNT.
+v1() { put "$1/$2/cpu.cfs_quota_us" "$3\n" && put "$1/$2/cpu.cfs_period_us" "$4\n"; }
+# pin CPUS: run under taskset -c CPUS.
+pin() { PIN=$1; }
+# override VALUE: run with KUMO_AVAILABLE_PARALLELISM=VALUE.
+override() { OVERRIDE=$1; }
+# real_v1_quota QUOTA PERIOD: a real cgroup v1 cpu directory, no namespace (see run_real_v1).
+real_v1_quota() { REAL_V1="$1 $2"; }
+
+# ---- scenarios ------------------------------------------------------------------------
+SCENARIOS=(
+  v2_no_limit v2_leaf_half v2_leaf_one_and_a_half v2_leaf_above_cpu_count
+  v2_parent_tighter v2_garbage v2_max v2_zero_period v2_missing_controllers
+  v2_deep_middle_binds proc_cgroup_empty proc_cgroup_unreadable
+  v1_cpu v1_cpu_cpuacct v1_unlimited v1_mountinfo_bind real_v1_one_cpu
+  pinned_under_generous_quota override_under_tight_quota
+)
+
+v2_no_limit() {
+  describe "cgroup v2, no limit"
+  expect "$NCPU" affinity
+  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+}
+v2_leaf_half() {
+  describe "cgroup v2, leaf quota 0.5 CPU"
+  expect_quota 0.5
+  proc_cgroup '0::/pod/ctr\n'; v2 pod; v2 pod/ctr '50000 100000'
+}
+v2_leaf_one_and_a_half() {
+  describe "cgroup v2, leaf quota 1.5 CPUs"
+  expect_quota 1.5
+  proc_cgroup '0::/pod/ctr\n'; v2 pod 'max 100000'; v2 pod/ctr '150000 100000'
+}
+v2_leaf_above_cpu_count() {
+  describe "cgroup v2, leaf quota above the CPU count"
+  expect "$NCPU" affinity
+  proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
+}
+v2_parent_tighter() {
+  describe "cgroup v2, parent tighter than its leaf"
+  expect_quota 1
+  proc_cgroup '0::/pod/ctr\n'; v2 pod '100000 100000'; v2 pod/ctr "$(( (NCPU + 4) * 100000 )) 100000"
+}
+v2_garbage() {
+  describe "cgroup v2, garbage in cpu.max"
+  expect "$NCPU" affinity
+  proc_cgroup '0::/ctr\n'; v2 ctr 'garbage'
+}
+v2_max() {
+  describe "cgroup v2, cpu.max says max"
+  expect "$NCPU" affinity
+  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+}
+v2_zero_period() {
+  describe "cgroup v2, zero period"
+  expect "$NCPU" affinity
+  proc_cgroup '0::/ctr\n'; v2 ctr '50000 0'
+}
+v2_missing_controllers() {
+  describe "cgroup v2, missing cgroup.controllers (quota ignored)"
+  expect "$NCPU" affinity
+  proc_cgroup '0::/ctr\n'; put ctr/cpu.max '50000 100000\n'
+}
+v2_deep_middle_binds() {
+  describe "cgroup v2, four levels, the middle one binds"
+  expect_quota 1.25
+  proc_cgroup '0::/a/b/c\n'; v2 a "$(( (NCPU + 4) * 100000 )) 100000"; v2 a/b '125000 100000'; v2 a/b/c 'max 100000'
+}
+proc_cgroup_empty() {
+  describe "/proc/self/cgroup empty"
+  expect "$NCPU" affinity
+  proc_cgroup ''; v2 ctr '50000 100000'
+}
+proc_cgroup_unreadable() {
+  describe "/proc/self/cgroup unreadable"
+  expect "$NCPU" affinity
+  unreadable_proc_cgroup; v2 ctr '50000 100000'
+}
+v1_cpu() {
+  describe "cgroup v1 mounted at cpu, 1 CPU"
+  expect_quota 1
+  proc_cgroup '5:memory:/docker/abc\n4:cpu:/docker/abc\n0::/\n'
+  v1 cpu . -1 100000; v1 cpu docker -1 100000; v1 cpu docker/abc 100000 100000
+}
+v1_cpu_cpuacct() {
+  describe "cgroup v1 mounted at cpu,cpuacct, 1.5 CPUs"
+  expect_quota 1.5
+  proc_cgroup '4:cpu,cpuacct:/docker/abc\n'; v1 cpu,cpuacct docker/abc 150000 100000
+}
+v1_unlimited() {
+  describe "cgroup v1, unlimited (-1)"
+  expect "$NCPU" affinity
+  proc_cgroup '4:cpu,cpuacct:/docker/abc\n'; v1 cpu docker/abc -1 100000
+}
+v1_mountinfo_bind() {
+  describe "cgroup v1 found through mountinfo, bind-mounted subtree"
+  expect_quota 0.5
+  proc_cgroup '4:cpu,cpuacct:/kubepods/pod1/ctr\n'
+  mountinfo "30 25 0:26 / $CG/memory rw - cgroup cgroup rw,memory\n31 25 0:27 /kubepods/pod1 $CG/elsewhere rw - cgroup cgroup rw,cpu,cpuacct\n"
+  v1 elsewhere ctr 50000 100000
+}
+real_v1_one_cpu() {
+  describe "a real cgroup v1 cpu directory, 1 CPU"
+  expect_quota 1
+  real_v1_quota 100000 100000
+}
+pinned_under_generous_quota() {
+  describe "pinned to CPU 0 under a generous quota"
+  expect 1 affinity
+  pin 0
+  proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
+}
+override_under_tight_quota() {
+  describe "override 5 under a 0.5 CPU quota: the override wins"
+  expect 5 override 1
+  override 5
+  proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'
+}
+
+# ---- inside the namespace --------------------------------------------------------------
+exec_in_layout() { # NAME CMD...
+  local name=$1; shift
+  PHASE=layout STAGE=$(mktemp -d) DROP_DAC='' BIND_MOUNTINFO='' PIN='' OVERRIDE=''
+  mount -t tmpfs kumo-scenario "$CG" || exit 97
+  # any layout step that fails ends the run, so the scenario's checks fail with its message
+  set -e
+  "$name"
+  set +e
+  [ -e "$STAGE/cgroup" ] && { mount --bind "$STAGE/cgroup" "/proc/$$/cgroup" || exit 97; }
+  [ -n "$BIND_MOUNTINFO" ] && { mount --bind "$STAGE/mountinfo" "/proc/$$/mountinfo" || exit 97; }
+  local prefix=()
+  [ -n "$PIN" ] && prefix+=(taskset -c "$PIN")
+  if [ -n "$OVERRIDE" ]; then prefix+=(env "KUMO_AVAILABLE_PARALLELISM=$OVERRIDE"); else unset KUMO_AVAILABLE_PARALLELISM; fi
+  [ -n "$DROP_DAC" ] && prefix+=(setpriv --bounding-set=-dac_override,-dac_read_search --)
+  # exec keeps this pid, so /proc/self/cgroup is the file bind-mounted above
+  exec "${prefix[@]}" "$@"
+}
+
+# A real cgroup v1 cpu directory: write its quota, move a shell in, exec the program there.
+run_real_v1() { # QUOTA PERIOD CMD...
+  local quota=$1 period=$2; shift 2
+  local dir="$CG/cpu/kumo-scenario-$$-$RANDOM"
+  mkdir "$dir" || return 97
+  echo "$quota" >"$dir/cpu.cfs_quota_us" && echo "$period" >"$dir/cpu.cfs_period_us" \
+    && (unset KUMO_AVAILABLE_PARALLELISM; sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "$@")
+  local code=$?
+  rmdir "$dir" || echo "# could not remove $dir" >&2
+  return $code
+}
+
+# ---- outside: run and check -------------------------------------------------------------
+TEST_NUMBER=0
+tap() { # ok|not-ok DESCRIPTION [DETAIL]
+  TEST_NUMBER=$((TEST_NUMBER + 1))
+  if [ "$1" = ok ]; then echo "ok $TEST_NUMBER - $2"; else echo "not ok $TEST_NUMBER - $2"; [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /'; fi
+}
+
+# Runs CMD in scenario NAME's environment; prints its output.
+in_scenario() { # NAME CMD...
+  local name=$1; shift
+  if [ -n "$REAL_V1" ]; then
+    # shellcheck disable=SC2086
+    run_real_v1 $REAL_V1 "$@"
+  else
+    unshare -m --propagation private bash "$0" exec "$name" "$@"
+  fi
+}
+
+can_run() {
+  [ "$(id -u)" -eq 0 ] || { echo "not root"; return 1; }
+  command -v unshare >/dev/null || { echo "unshare missing"; return 1; }
+  unshare -m true 2>/dev/null || { echo "unshare -m is not permitted here"; return 1; }
+  [ -d "$CG/cpu" ] && grep -q " $CG/cpu[, ].* - cgroup " /proc/self/mountinfo \
+    || { echo "no cgroup v1 cpu hierarchy at $CG/cpu for the real v1 scenario"; return 1; }
+}
+
+run_all() {
+  local why
+  if ! why=$(can_run); then
+    if [ "${CI:-}" = true ]; then
+      echo "1..1"; tap not-ok "real-environment scenarios cannot run: $why"; return 1
+    fi
+    echo "1..0 # SKIP real-environment scenarios: $why (under CI=true this fails)"
+    echo "scenarios skipped: $why" >&2
+    return 0
+  fi
+  local std_reference host
+  std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
+  host=$(make -s --no-print-directory host | tail -n 1)
+  local runtimes=("${KUMO_LUAS[@]}" host)
+  echo "1..$(( ${#SCENARIOS[@]} * (1 + ${#runtimes[@]}) ))"
+
+  local name
+  for name in "${SCENARIOS[@]}"; do
+    PHASE=expect DESCRIPTION='' EXPECT='' EXPECT_SOURCE='' EXPECT_STD='' PIN='' OVERRIDE='' REAL_V1=''
+    "$name"
+    local std_answer
+    std_answer=$(in_scenario "$name" "$std_reference" 2>&1)
+    if [ "$std_answer" = "$EXPECT_STD" ]; then tap ok "$DESCRIPTION [std reference]"
+    else tap not-ok "$DESCRIPTION [std reference]" "expected $EXPECT_STD, std printed: $std_answer"; fi
+
+    local runtime output first want
+    for runtime in "${runtimes[@]}"; do
+      if [ "$runtime" = host ]; then
+        output=$(in_scenario "$name" "$host" lua/scenarios/probe.lua 2>&1)
+      else
+        local cpath="$PWD/target/lua/$runtime/?.so"
+        output=$(in_scenario "$name" env LUA_CPATH="$cpath" LUA_CPATH_5_2="$cpath" LUA_CPATH_5_3="$cpath" \
+          LUA_CPATH_5_4="$cpath" "$runtime" lua/scenarios/probe.lua 2>&1)
+      fi
+      first=${output%%$'\n'*}
+      # answer, explain().value, source, derived (std's rules), explain().std
+      want="$EXPECT $EXPECT $EXPECT_SOURCE $std_answer $std_answer"
+      if [ "$first" = "$want" ]; then tap ok "$DESCRIPTION [$runtime]"
+      else tap not-ok "$DESCRIPTION [$runtime]" "expected: $want"$'\n'"got: $output"; fi
+    done
+  done
+}
+
+case "${1:-}" in
+  exec) shift; exec_in_layout "$@" ;;
+  run)
+    read -r -a KUMO_LUAS <<<"${KUMO_LUAS:?run through make test, which exports the interpreter list}"
+    run_all ;;
+  *) echo "usage: $0 run | exec NAME CMD..." >&2; exit 2 ;;
+esac
