@@ -3,15 +3,21 @@
 # scripts and tests receive them through the environment (KUMO_LUAS).
 
 LUAS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+# Versions with no Debian interpreter: their modules are loaded by Rust test hosts.
+HOST_ONLY_LUAS := lua5.5
 LUA ?= lua5.4
+# luarocks passes $(LUA) as a full path (/usr/bin/lua5.4): only its name matters here.
+override LUA := $(notdir $(LUA))
 CARGO ?= cargo
 
 # lua5.4 -> lua54, luajit -> luajit
 lua_feature = $(if $(filter luajit,$(1)),luajit,lua$(subst .,,$(patsubst lua%,%,$(1))))
 
 export KUMO_LUAS := $(LUAS)
+# The versions tested in a Rust host with Lua compiled in (make host-check).
+export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
 
-.PHONY: run test module modules bench clean luas std-reference host
+.PHONY: run test module modules bench clean luas std-reference host rock-install host-check
 
 run:
 	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
@@ -19,11 +25,16 @@ run:
 # One cargo invocation per Lua version, each with its own target dir: the `module`
 # feature cannot share a build with `vendored`, and each .so links one Lua ABI.
 module:
-	@case " $(LUAS) " in *" $(LUA) "*) ;; *) echo "LUA must be one of: $(LUAS)" >&2; exit 2;; esac
+	@case " $(LUAS) $(HOST_ONLY_LUAS) " in *" $(LUA) "*) ;; *) echo "LUA must be one of: $(LUAS) $(HOST_ONLY_LUAS)" >&2; exit 2;; esac
 	$(CARGO) build --quiet --release --lib --no-default-features \
 		--features "$(call lua_feature,$(LUA)) module" --target-dir target/build/$(LUA)
 	mkdir -p target/lua/$(LUA)
 	cp target/build/$(LUA)/release/libkumo_parallelism.so target/lua/$(LUA)/kumo_parallelism.so
+
+# luarocks' install step for the rockspec: LIBDIR is the rock's lib directory.
+rock-install: module
+	mkdir -p "$(LIBDIR)"
+	cp target/lua/$(LUA)/kumo_parallelism.so "$(LIBDIR)/kumo_parallelism.so"
 
 modules:
 	@for lua in $(LUAS); do $(MAKE) --no-print-directory module LUA=$$lua || exit 1; done
@@ -49,6 +60,14 @@ HOST := target/release/examples/policy_host
 host:
 	$(CARGO) build --quiet --release --example policy_host
 	@echo $(abspath $(HOST))
+
+# A host with Lua $(LUA) compiled in and exported (-rdynamic), which loads the real .so
+# with Lua::unsafe_new() and uses register in safe mode. For lua5.4 and lua5.5.
+host-check: module
+	RUSTFLAGS="-C link-arg=-rdynamic" $(CARGO) build --quiet --release --example host_check \
+		--no-default-features --features "$(call lua_feature,$(LUA)) vendored" \
+		--target-dir target/build/host-$(LUA)
+	target/build/host-$(LUA)/release/examples/host_check target/lua/$(LUA)
 
 # For tests and scripts that need the interpreter list outside make.
 luas:

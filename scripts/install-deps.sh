@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(
   lua5.1 lua5.2 lua5.3 lua5.4 luajit   # the interpreters the module is tested on
   lua-busted                           # the Lua test runner
-  util-linux                           # taskset and unshare, for the real-environment tests
+  util-linux                           # taskset, unshare, setpriv: real-environment tests
+  luarocks                             # the offline rockspec install test
+  liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev  # luarocks checks for headers
   make
 )
 

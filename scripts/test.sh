@@ -54,6 +54,15 @@ for lua in $KUMO_LUAS; do
     "$lua" /usr/bin/busted --output=TAP lua/spec
 done
 
+# Lua 5.5 (no Debian interpreter) and 5.4 in a Rust host with Lua compiled in: the real .so
+# through Lua::unsafe_new(), and register in safe mode, also from 4 threads.
+for lua in ${KUMO_HOST_LUAS:?}; do
+  run_suite "host-$lua" tap_counts make -s --no-print-directory host-check LUA=$lua
+done
+
+# The rockspec installed offline by luarocks, for every Lua 5.x interpreter.
+run_suite luarocks tap_counts bash scripts/luarocks.sh
+
 # Real kernel setups: mount namespaces, taskset, a real cgroup v1 directory (needs root).
 run_suite scenarios tap_counts bash scripts/scenarios.sh run
 

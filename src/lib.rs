@@ -7,8 +7,53 @@
 //! and a Rust API for hosts that embed Lua.
 //!
 //! The crate has three rooms: [`available_parallelism`] (the core, no Lua types), the
-//! Linux probes behind `explain`, and the Lua binding ([`register`] and the
+//! Linux [`probes`] behind [`explain`], and the Lua binding ([`register`] and the
 //! `luaopen_kumo_parallelism` entry of the loadable module).
+//!
+//! # Features
+//!
+//! Pick one Lua version: `lua51`, `lua52`, `lua53`, `lua54`, `lua55` or `luajit`. `module`
+//! builds the loadable module (`make module LUA=lua5.4`); `vendored` compiles Lua in. The
+//! defaults (`lua54`, `vendored`) serve the tests and `make run`. A host that brings its own
+//! mlua depends on this crate with `default-features = false, features = ["lua54"]`.
+//!
+//! # In a kumod-style host
+//!
+//! kumod runs its policy in safe-mode states (`Lua::new()`, where C modules cannot load) and
+//! enables mlua's `send` feature so states can move between threads. [`register`] puts the
+//! module in `package.loaded`, so the policy's `require` works all the same:
+//!
+//! ```
+//! let lua = mlua::Lua::new();
+//! kumo_parallelism::register(&lua)?;
+//!
+//! // With mlua's `send` feature the state, module included, moves to another thread.
+//! fn is_send<T: Send>(_: &T) {}
+//! is_send(&lua);
+//! let policy = std::thread::spawn(move || -> mlua::Result<(i64, i64)> {
+//!     lua.load(
+//!         r#"
+//!         local kumo_parallelism = require 'kumo_parallelism'
+//!         local n = kumo_parallelism.available_parallelism()
+//!         return n, math.max(1, math.ceil(n / 2)) -- a readyq-sized pool
+//!         "#,
+//!     )
+//!     .eval()
+//! });
+//! let (threads, readyq) = policy.join().expect("policy thread")?;
+//! assert!(threads >= 1 && readyq >= 1 && readyq <= threads);
+//! # Ok::<(), mlua::Error>(())
+//! ```
+//!
+//! # From Rust directly
+//!
+//! ```
+//! let threads = kumo_parallelism::available_parallelism()?;
+//! let why = kumo_parallelism::explain();
+//! println!("{threads} threads\n{why}");
+//! # Ok::<(), kumo_parallelism::Error>(())
+//! ```
+#![warn(missing_docs)]
 
 mod error;
 mod explain;

@@ -147,3 +147,85 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
 fn luaopen(lua: &Lua) -> mlua::Result<Table> {
     build_module(lua)
 }
+
+#[cfg(test)]
+mod annotation_tests {
+    //! lua/library/kumo_parallelism.lua against the tables the module really builds.
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::num::NonZeroUsize;
+
+    use super::*;
+    use crate::explain::{OverrideSetting, Source};
+    use crate::probes::{Affinity, CgroupLevel};
+
+    type Classes = BTreeMap<String, BTreeSet<String>>;
+
+    /// `---@class Name` opens a class; `---@field name` and `function module.name(` add to it.
+    fn annotated_classes() -> Classes {
+        let meta = include_str!("../lua/library/kumo_parallelism.lua");
+        let mut classes = Classes::new();
+        let mut current = String::new();
+        for line in meta.lines() {
+            if let Some(rest) = line.strip_prefix("---@class ") {
+                current = rest.split_whitespace().next().unwrap().to_owned();
+                classes.entry(current.clone()).or_default();
+            } else if let Some(rest) = line.strip_prefix("---@field ") {
+                classes.get_mut(&current).unwrap().insert(rest.split_whitespace().next().unwrap().to_owned());
+            } else if let Some(rest) = line.strip_prefix("function kumo_parallelism.") {
+                let name = rest.split('(').next().unwrap().to_owned();
+                classes.get_mut(MODULE_NAME).unwrap().insert(name);
+            }
+        }
+        classes
+    }
+
+    fn keys(table: &Table) -> BTreeSet<String> {
+        table.pairs::<String, Value>().map(|pair| pair.unwrap().0).collect()
+    }
+
+    /// An explanation with every optional part present, so every key appears.
+    fn everything() -> Explanation {
+        let mut cgroup = CgroupReport::new(CgroupVersion::V2, "/pod/ctr".into());
+        cgroup.mount = Some("/sys/fs/cgroup".into());
+        cgroup.note = Some("a note".into());
+        cgroup.levels.push(CgroupLevel {
+            path: "/pod/ctr".into(),
+            limit: Some("150000".into()),
+            period: Some("100000".into()),
+            cpus: Some(1.5),
+            binds: false,
+        });
+        cgroup.mark_binding_level();
+        Explanation {
+            value: NonZeroUsize::new(1),
+            source: Source::Cgroup,
+            override_setting: Some(OverrideSetting { raw: "x".into(), error: Some("bad".into()) }),
+            affinity: Some(Affinity { count: 2, cpus: "0-1".into(), fits_std_set: true }),
+            online: Some(2),
+            std: NonZeroUsize::new(1),
+            cgroup: Some(cgroup),
+            derived: NonZeroUsize::new(1),
+        }
+    }
+
+    #[test]
+    fn every_exported_key_is_annotated_and_every_annotation_exists() {
+        let lua = Lua::new();
+        let module = build_module(&lua).unwrap();
+        let explanation = explanation_table(&lua, &everything()).unwrap();
+        let cgroup: Table = explanation.get("cgroup").unwrap();
+        let levels: Table = cgroup.get("levels").unwrap();
+        let actual: Classes = [
+            ("kumo_parallelism", keys(&module)),
+            ("kumo_parallelism.Explanation", keys(&explanation)),
+            ("kumo_parallelism.Override", keys(&explanation.get("override").unwrap())),
+            ("kumo_parallelism.Affinity", keys(&explanation.get("affinity").unwrap())),
+            ("kumo_parallelism.Cgroup", keys(&cgroup)),
+            ("kumo_parallelism.CgroupLevel", keys(&levels.get(1).unwrap())),
+        ]
+        .into_iter()
+        .map(|(class, keys)| (class.to_owned(), keys))
+        .collect();
+        assert_eq!(annotated_classes(), actual);
+    }
+}

@@ -28,7 +28,9 @@ impl Default for Roots {
 /// cgroup v1 (per-controller hierarchies) or v2 (one unified hierarchy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CgroupVersion {
+    /// One hierarchy per controller; the `cpu` one counts.
     V1,
+    /// The unified hierarchy under `/sys/fs/cgroup`.
     V2,
 }
 
@@ -59,6 +61,7 @@ impl CgroupLevel {
 /// What the cgroup hierarchy says about this process's CPUs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CgroupReport {
+    /// Which hierarchy `/proc/self/cgroup` pointed at.
     pub version: CgroupVersion,
     /// The process's cgroup path, as in `/proc/self/cgroup`.
     pub path: String,

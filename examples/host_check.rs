@@ -1,0 +1,97 @@
+//! A test host with Lua compiled in, for Lua versions that Debian has no interpreter for
+//! (5.5) and for 5.4. Built with `-rdynamic` so the loadable module can find the host's
+//! `lua_*` symbols; `make host-check LUA=lua5.5` builds and runs it. Prints TAP.
+//!
+//!   host_check <dir holding kumo_parallelism.so for the same Lua version>
+
+use std::path::PathBuf;
+
+use mlua::{Lua, LuaOptions, StdLib};
+
+const PROBE: &str = r#"
+    local m = require('kumo_parallelism')
+    return m.available_parallelism(), m.explain().value, _VERSION, m._VERSION
+"#;
+
+type Probe = (i64, i64, String, String);
+
+fn main() -> std::process::ExitCode {
+    let Some(module_dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
+        eprintln!("usage: host_check <dir with kumo_parallelism.so>");
+        return std::process::ExitCode::from(2);
+    };
+    let std_count = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(-1);
+    let lua_version = Lua::new().globals().get::<String>("_VERSION").unwrap_or_default();
+    let checks: Vec<(String, Result<(), String>)> = vec![
+        (format!("{lua_version}: Lua::unsafe_new() loads the real .so"), loads_real_module(&module_dir, std_count)),
+        (format!("{lua_version}: safe mode cannot load C modules"), safe_mode_refuses_c_modules(&module_dir)),
+        (format!("{lua_version}: safe mode requires the module through register"), registered(std_count)),
+        (format!("{lua_version}: 4 threads, each with its own state, agree"), four_threads(std_count)),
+    ];
+    println!("1..{}", checks.len());
+    let mut failed = false;
+    for (number, (name, outcome)) in checks.into_iter().enumerate() {
+        match outcome {
+            Ok(()) => println!("ok {} - {name}", number + 1),
+            Err(why) => {
+                failed = true;
+                println!("not ok {} - {name}\n# {}", number + 1, why.replace('\n', "\n# "));
+            }
+        }
+    }
+    if failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS }
+}
+
+fn expect_probe(lua: &Lua, std_count: i64) -> Result<(), String> {
+    let (answer, explained, _, version): Probe = lua.load(PROBE).eval().map_err(|e| e.to_string())?;
+    if (answer, explained) != (std_count, std_count) {
+        return Err(format!("answer {answer}, explain().value {explained}, std {std_count}"));
+    }
+    if version != kumo_parallelism::VERSION {
+        return Err(format!("_VERSION {version:?}"));
+    }
+    Ok(())
+}
+
+fn loads_real_module(module_dir: &std::path::Path, std_count: i64) -> Result<(), String> {
+    // SAFETY: loading C modules is what unsafe_new allows; the module is ours.
+    let lua = unsafe { Lua::unsafe_new() };
+    let cpath = module_dir.join("?.so");
+    lua.load(format!("package.cpath = {:?}", cpath.display().to_string())).exec().map_err(|e| e.to_string())?;
+    expect_probe(&lua, std_count)?;
+    let loaded_from_c: bool = lua
+        .load("return debug.getinfo(require('kumo_parallelism').explain, 'S').what == 'C'")
+        .eval()
+        .map_err(|e| e.to_string())?;
+    loaded_from_c.then_some(()).ok_or_else(|| "explain is not the C function of the .so".into())
+}
+
+fn safe_mode_refuses_c_modules(module_dir: &std::path::Path) -> Result<(), String> {
+    let lua = Lua::new_with(StdLib::ALL_SAFE, LuaOptions::default()).map_err(|e| e.to_string())?;
+    let cpath = module_dir.join("?.so");
+    let code = format!("package.cpath = {:?}\nreturn pcall(require, 'kumo_parallelism')", cpath.display().to_string());
+    let (ok, _): (bool, mlua::Value) = lua.load(code).eval().map_err(|e| e.to_string())?;
+    if ok { Err("a safe-mode state loaded the C module".into()) } else { Ok(()) }
+}
+
+fn registered(std_count: i64) -> Result<(), String> {
+    let lua = Lua::new();
+    kumo_parallelism::register(&lua).map_err(|e| e.to_string())?;
+    expect_probe(&lua, std_count)
+}
+
+fn four_threads(std_count: i64) -> Result<(), String> {
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || -> Result<(), String> {
+                let lua = Lua::new();
+                kumo_parallelism::register(&lua).map_err(|e| e.to_string())?;
+                for _ in 0..100 {
+                    expect_probe(&lua, std_count)?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    workers.into_iter().try_for_each(|worker| worker.join().map_err(|_| "a thread panicked".to_string())?)
+}

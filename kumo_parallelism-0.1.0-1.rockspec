@@ -1,0 +1,26 @@
+-- Builds offline with the "command" backend: the usual rust-mlua backend fetches from
+-- luarocks.org. Needs the Rust toolchain (cargo) and make; see README "With luarocks".
+rockspec_format = "3.0"
+package = "kumo_parallelism"
+version = "0.1.0-1"
+source = {
+  url = "git+file://.",
+}
+description = {
+  summary = "How many threads should this Lua program use? cgroup and affinity aware, with explain()",
+  detailed = [[
+    available_parallelism() answers like KumoMTA's kumo.available_parallelism():
+    KUMO_AVAILABLE_PARALLELISM when valid, else Rust std's cgroup- and affinity-aware count.
+    explain() says why the number is what it is.
+  ]],
+  license = "Apache-2.0",
+}
+dependencies = {
+  "lua >= 5.1, < 5.5",
+}
+build = {
+  type = "command",
+  -- $(LUA) is the interpreter's full path, such as /usr/bin/lua5.4
+  build_command = "make module LUA=$(LUA)",
+  install_command = "make rock-install LUA=$(LUA) LIBDIR=$(LIBDIR)",
+}

@@ -1,0 +1,60 @@
+---@meta kumo_parallelism
+-- LuaCATS type definitions for editors (lua-language-server): add lua/library to
+-- `workspace.library`. A test (src/lua.rs, annotations) fails when a key the module
+-- exports has no annotation here, or an annotation names a key that does not exist.
+
+---How many threads this program should use, and why.
+---@class kumo_parallelism
+---@field _VERSION string "kumo_parallelism X.Y.Z"
+local kumo_parallelism = {}
+
+---The number of threads to use: `KUMO_AVAILABLE_PARALLELISM` when it holds a whole number
+---from 1 to 4294967295 (surrounding whitespace and one leading `+` allowed; unset, empty or
+---only whitespace means "not set"), otherwise Rust std's `available_parallelism()`:
+---the calling thread's CPU affinity, capped by the tightest cgroup v1/v2 quota, floored,
+---at least 1. Recomputed on every call.
+---
+---Raises a string error naming the variable and quoting its value when it is invalid, or
+---when std cannot count the CPUs.
+---@return integer count at least 1
+function kumo_parallelism.available_parallelism() end
+
+---Why `available_parallelism()` is what it is. Never raises, not even for a bad override.
+---`tostring()` of the result is a short report ending with the decision.
+---@return kumo_parallelism.Explanation
+function kumo_parallelism.explain() end
+
+---@class kumo_parallelism.Explanation
+---@field value integer? what available_parallelism() returns here; nil when it would raise
+---@field source "override"|"cgroup"|"affinity"|"online" what decided
+---@field override kumo_parallelism.Override? nil when KUMO_AVAILABLE_PARALLELISM is unset
+---@field affinity kumo_parallelism.Affinity? nil when the mask cannot be read
+---@field online integer? the number of online CPUs
+---@field std integer? std's own answer; nil if std failed
+---@field derived integer? the number derived from the probes by std's rules
+---@field cgroup kumo_parallelism.Cgroup? nil without cgroup information
+
+---@class kumo_parallelism.Override
+---@field raw string the value as set
+---@field error string? why it is rejected, only when it is
+
+---@class kumo_parallelism.Affinity
+---@field count integer CPUs in the calling thread's mask
+---@field cpus string the mask as a compact list, such as "0-3,8"
+
+---@class kumo_parallelism.Cgroup
+---@field version 1|2
+---@field path string the process's cgroup path, such as "/kubepods/pod1/ctr"
+---@field mount string? the hierarchy's mount point that was walked
+---@field quota number? the effective quota in CPUs (1.5); nil when unlimited
+---@field note string? why the walk found nothing or stopped early
+---@field levels kumo_parallelism.CgroupLevel[] leaf first
+
+---@class kumo_parallelism.CgroupLevel
+---@field path string this level's cgroup path; the root is "/"
+---@field limit string? the quota as read: "150000", "max", "-1"; nil without a limit file
+---@field period string? the period as read
+---@field cpus number? limit / period in CPUs, when both are numbers and the period is not 0
+---@field binds true? set on the level that sets the quota
+
+return kumo_parallelism
