@@ -29,7 +29,9 @@ module:
 	$(CARGO) build --quiet --release --lib --no-default-features \
 		--features "$(call lua_feature,$(LUA)) module" --target-dir target/build/$(LUA)
 	mkdir -p target/lua/$(LUA)
-	cp target/build/$(LUA)/release/libkumo_parallelism.so target/lua/$(LUA)/kumo_parallelism.so
+	@# copy then rename: a process loading the old .so meanwhile never sees a half-written file
+	cp target/build/$(LUA)/release/libkumo_parallelism.so target/lua/$(LUA)/.kumo_parallelism.so.tmp
+	mv -f target/lua/$(LUA)/.kumo_parallelism.so.tmp target/lua/$(LUA)/kumo_parallelism.so
 
 # luarocks' install step for the rockspec: LIBDIR is the rock's lib directory.
 rock-install: module

@@ -2,8 +2,10 @@
 //! the loadable module built for each, and the std reference program.
 #![allow(dead_code)] // each test binary uses its own subset
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
 
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,15 +24,21 @@ pub fn interpreters() -> Vec<String> {
     list.split_whitespace().map(str::to_owned).collect()
 }
 
-/// Builds (or finds up to date) `target/lua/<interpreter>/kumo_parallelism.so`.
+/// Builds (or finds up to date) `target/lua/<interpreter>/kumo_parallelism.so`, once per
+/// interpreter per test process: tests run in parallel and must not rebuild under each other.
 pub fn module_dir(interpreter: &str) -> PathBuf {
-    let status = Command::new("make")
-        .args(["-s", "--no-print-directory", "module"])
-        .arg(format!("LUA={interpreter}"))
-        .current_dir(repo_root())
-        .status()
-        .expect("make module");
-    assert!(status.success(), "make module LUA={interpreter} failed");
+    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !built.contains(interpreter) {
+        let status = Command::new("make")
+            .args(["-s", "--no-print-directory", "module"])
+            .arg(format!("LUA={interpreter}"))
+            .current_dir(repo_root())
+            .status()
+            .expect("make module");
+        assert!(status.success(), "make module LUA={interpreter} failed");
+        built.insert(interpreter.to_owned());
+    }
     repo_root().join("target/lua").join(interpreter)
 }
 
