@@ -54,6 +54,12 @@
 //! # Ok::<(), kumo_parallelism::Error>(())
 //! ```
 #![warn(missing_docs)]
+// Input comes from the environment and the kernel: no path may panic on it (clippy checks
+// this in `make test`; tests may unwrap).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 mod error;
 mod explain;

@@ -61,31 +61,33 @@ fn lua_integer(count: usize) -> mlua::Integer {
 }
 
 /// explain()'s result as Lua sees it: plain fields, and `__tostring` for the report.
+/// Fresh tables have no metatables, so `raw_set` skips mlua's protected call.
 fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
     let table = lua.create_table()?;
-    table.set("value", why.value.map(|n| lua_integer(n.get())))?;
-    table.set("source", why.source.as_str())?;
+    table.raw_set("value", why.value.map(|n| lua_integer(n.get())))?;
+    table.raw_set("source", why.source.as_str())?;
     if let Some(setting) = &why.override_setting {
         let entry = lua.create_table()?;
-        entry.set("raw", setting.raw.as_str())?;
-        entry.set("error", setting.error.as_deref())?;
-        table.set("override", entry)?;
+        entry.raw_set("raw", setting.raw.as_str())?;
+        entry.raw_set("error", setting.error.as_deref())?;
+        table.raw_set("override", entry)?;
     }
     if let Some(mask) = &why.affinity {
         let entry = lua.create_table()?;
-        entry.set("count", lua_integer(mask.count))?;
-        entry.set("cpus", mask.cpus.as_str())?;
-        table.set("affinity", entry)?;
+        entry.raw_set("count", lua_integer(mask.count))?;
+        entry.raw_set("cpus", mask.cpus.as_str())?;
+        table.raw_set("affinity", entry)?;
     }
-    table.set("online", why.online.map(lua_integer))?;
-    table.set("std", why.std.map(|n| lua_integer(n.get())))?;
-    table.set("derived", why.derived.map(|n| lua_integer(n.get())))?;
+    table.raw_set("online", why.online.map(lua_integer))?;
+    table.raw_set("std", why.std.map(|n| lua_integer(n.get())))?;
+    table.raw_set("derived", why.derived.map(|n| lua_integer(n.get())))?;
     if let Some(cgroup) = &why.cgroup {
-        table.set("cgroup", cgroup_table(lua, cgroup)?)?;
+        table.raw_set("cgroup", cgroup_table(lua, cgroup)?)?;
     }
-    let report = why.to_string();
+    // The report is formatted only if someone asks for it.
+    let why = why.clone();
     let metatable = lua.create_table()?;
-    metatable.set("__tostring", lua.create_function(move |_, _: Value| Ok(report.clone()))?)?;
+    metatable.raw_set("__tostring", lua.create_function(move |_, _: Value| Ok(why.to_string()))?)?;
     table.set_metatable(Some(metatable))?;
     Ok(table)
 }
@@ -96,24 +98,24 @@ fn cgroup_table(lua: &Lua, cgroup: &CgroupReport) -> mlua::Result<Table> {
         CgroupVersion::V1 => 1,
         CgroupVersion::V2 => 2,
     };
-    table.set("version", version)?;
-    table.set("path", cgroup.path.as_str())?;
-    table.set("quota", cgroup.quota())?;
-    table.set("mount", cgroup.mount.as_ref().map(|m| m.display().to_string()))?;
-    table.set("note", cgroup.note.as_deref())?;
+    table.raw_set("version", version)?;
+    table.raw_set("path", cgroup.path.as_str())?;
+    table.raw_set("quota", cgroup.quota())?;
+    table.raw_set("mount", cgroup.mount.as_ref().map(|m| m.display().to_string()))?;
+    table.raw_set("note", cgroup.note.as_deref())?;
     let levels = lua.create_table()?;
     for level in &cgroup.levels {
         let entry = lua.create_table()?;
-        entry.set("path", level.path.as_str())?;
-        entry.set("limit", level.limit.as_deref())?;
-        entry.set("period", level.period.as_deref())?;
-        entry.set("cpus", level.cpus)?;
+        entry.raw_set("path", level.path.as_str())?;
+        entry.raw_set("limit", level.limit.as_deref())?;
+        entry.raw_set("period", level.period.as_deref())?;
+        entry.raw_set("cpus", level.cpus)?;
         if level.binds {
-            entry.set("binds", true)?;
+            entry.raw_set("binds", true)?;
         }
-        levels.push(entry)?;
+        levels.raw_push(entry)?;
     }
-    table.set("levels", levels)?;
+    table.raw_set("levels", levels)?;
     Ok(table)
 }
 

@@ -71,6 +71,18 @@ fn the_override_and_its_errors_through_register() {
         assert_eq!(answer, 3, "state unusable after {bad:?}");
     }
 
+    // Bytes that are not UTF-8: escaped in the message, and the state still answers.
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::env::set_var("KUMO_AVAILABLE_PARALLELISM", std::ffi::OsStr::from_bytes(b"4\xff"));
+        let (ok, err): (bool, String) = lua.load(call).eval().unwrap();
+        assert!(!ok);
+        assert!(err.contains("\"4\\xff\": the value is not valid UTF-8"), "{err}");
+        set_override(Some("3"));
+        let answer: i64 = lua.load("return require('kumo_parallelism').available_parallelism()").eval().unwrap();
+        assert_eq!(answer, 3, "state unusable after a non-UTF-8 value");
+    }
+
     // explain() never raises for a bad override: it is how a person finds the problem.
     set_override(Some("banana"));
     let (value, source, error): (Option<i64>, String, String) = lua

@@ -36,7 +36,7 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
     let mut dir: PathBuf = mount.join(&group);
     while dir.starts_with(&mount) {
         let read = |name| {
-            std::fs::read_to_string(dir.join(name)).ok().map(|text| text.trim().to_owned())
+            super::read_kernel_text(&dir.join(name)).map(|text| text.trim().to_owned())
         };
         let limit = read(CFS_QUOTA_US);
         let period = read(CFS_PERIOD_US);

@@ -32,7 +32,7 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
             cpus: None,
             binds: false,
         };
-        if let Ok(content) = std::fs::read_to_string(dir.join(CPU_MAX)) {
+        if let Some(content) = super::read_kernel_text(&dir.join(CPU_MAX)) {
             let mut fields = content.lines().next().unwrap_or_default().split(' ');
             let limit = fields.next().filter(|f| !f.is_empty());
             let period = fields.next();

@@ -106,7 +106,7 @@ impl CgroupReport {
 /// The cgroup this process is in and what its hierarchy limits, read as std reads it;
 /// `None` when `/proc/self/cgroup` is unreadable or names no usable hierarchy.
 pub fn cgroup(roots: &Roots) -> Option<CgroupReport> {
-    let membership = std::fs::read(&roots.proc_self_cgroup).ok()?;
+    let membership = super::read_kernel_file(&roots.proc_self_cgroup)?;
     let (relative_path, version) = parse_membership(&membership)?;
     let mut report = CgroupReport::new(version, format!("/{}", relative_path.display()));
     match version {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// contains `group_path`, and `group_path` relative to that root (for bind mounts of a
 /// subtree). Mirrors std: a malformed line or a root that is not absolute ends the search.
 pub(crate) fn cpu_mount(mountinfo: &Path, group_path: &Path) -> Option<(PathBuf, PathBuf)> {
-    let content = std::fs::read(mountinfo).ok()?;
+    let content = super::read_kernel_file(mountinfo)?;
     for line in content.split_inclusive(|&byte| byte == b'\n') {
         let line = std::str::from_utf8(line).ok()?.trim();
         if line.is_empty() {
