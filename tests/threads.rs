@@ -1,0 +1,105 @@
+//! Many threads, each with its own Lua state, calling at once; and a thread that changes
+//! its own CPU affinity while the others call. Nothing is shared but the process.
+
+use std::sync::{Arc, Barrier};
+
+use mlua::Lua;
+
+fn state() -> Lua {
+    let lua = Lua::new();
+    kumo_parallelism::register(&lua).expect("register");
+    lua
+}
+
+fn answer(lua: &Lua) -> i64 {
+    lua.load("return require('kumo_parallelism').available_parallelism()").eval().expect("answer")
+}
+
+fn baseline() -> i64 {
+    assert!(
+        std::env::var_os("KUMO_AVAILABLE_PARALLELISM").is_none(),
+        "these tests compare detection across threads: unset KUMO_AVAILABLE_PARALLELISM"
+    );
+    std::thread::available_parallelism().unwrap().get() as i64
+}
+
+#[test]
+fn eight_threads_ten_thousand_calls_each_agree() {
+    let expected = baseline();
+    let start = Arc::new(Barrier::new(8));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let lua = state();
+                let calls = lua
+                    .load("local m = require('kumo_parallelism') return function(n, want) for i = 1, n do assert(m.available_parallelism() == want) end return n end")
+                    .eval::<mlua::Function>()
+                    .unwrap();
+                start.wait();
+                calls.call::<i64>((10_000, expected)).expect("10^4 consistent answers")
+            })
+        })
+        .collect();
+    let total: i64 = workers.into_iter().map(|w| w.join().expect("no panic")).sum();
+    assert_eq!(total, 80_000);
+}
+
+#[cfg(target_os = "linux")]
+fn pin_calling_thread_to(cpu: usize) {
+    // SAFETY: cpu_set_t is plain data; pid 0 is the calling thread only.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        assert_eq!(libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set), 0);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thread_that_pins_itself_sees_its_own_mask_while_others_call() {
+    let expected = baseline();
+    let first_cpu = kumo_parallelism::probes::affinity().unwrap().cpus;
+    let cpu: usize = first_cpu.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+    let pinned = Arc::new(Barrier::new(5));
+
+    let pinner = {
+        let pinned = Arc::clone(&pinned);
+        std::thread::spawn(move || {
+            let lua = state();
+            let before = answer(&lua);
+            pin_calling_thread_to(cpu);
+            pinned.wait();
+            let mut after = Vec::new();
+            for _ in 0..2_000 {
+                after.push(answer(&lua));
+            }
+            let mask: (i64, String) = lua
+                .load("local a = require('kumo_parallelism').explain().affinity return a.count, a.cpus")
+                .eval()
+                .unwrap();
+            (before, after, mask)
+        })
+    };
+    let others: Vec<_> = (0..4)
+        .map(|_| {
+            let pinned = Arc::clone(&pinned);
+            std::thread::spawn(move || {
+                let lua = state();
+                pinned.wait();
+                (0..2_000).map(|_| answer(&lua)).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+
+    let (before, after, mask) = pinner.join().expect("pinning thread");
+    assert_eq!(before, expected);
+    assert!(after.iter().all(|&n| n == 1), "the pinned thread saw {after:?}");
+    assert_eq!(mask, (1, cpu.to_string()));
+    for other in others {
+        let seen = other.join().expect("calling thread");
+        assert!(seen.iter().all(|&n| n == expected), "an unpinned thread saw its neighbour's mask");
+    }
+    // the process as a whole keeps its mask
+    assert_eq!(kumo_parallelism::available_parallelism().unwrap().get() as i64, expected);
+}
