@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# make bench: per-call cost from Lua (lua5.4 + the real .so) against std's own call in a Rust
+# program, in one run: ROUNDS interleaved rounds, medians, ratios against std. Then the .so
+# size and the RSS over 10^6 calls. Process CPU time on both sides (os.clock / clock()).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LUA=lua5.4
+ROUNDS=${ROUNDS:-7}
+std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
+cpath="$PWD/target/lua/$LUA/?.so;;"
+
+# measure  calls-per-run  command...
+measures=(std detect override explain luv nproc)
+declare -A calls=([std]=20000 [detect]=20000 [override]=1000000 [explain]=20000 [luv]=1000000 [nproc]=200)
+run_measure() {
+  local name=$1
+  case $name in
+    std) env -u KUMO_AVAILABLE_PARALLELISM "$std_reference" --bench "${calls[$name]}" ;;
+    override) KUMO_AVAILABLE_PARALLELISM=8 LUA_CPATH_5_4="$cpath" $LUA lua/bench/call_cost.lua override "${calls[$name]}" ;;
+    *) env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" $LUA lua/bench/call_cost.lua "$name" "${calls[$name]}" ;;
+  esac
+}
+
+declare -A samples
+for round in $(seq "$ROUNDS"); do
+  for name in "${measures[@]}"; do
+    samples[$name]+="$(run_measure "$name") "
+  done
+  printf '.' >&2
+done
+echo >&2
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A med
+for name in "${measures[@]}"; do med[$name]=$(median <<<"${samples[$name]}"); done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+label() {
+  case $1 in
+    std) echo "std::thread::available_parallelism() (Rust)" ;;
+    detect) echo "available_parallelism(), detection" ;;
+    override) echo "available_parallelism(), override set" ;;
+    explain) echo "explain()" ;;
+    luv) echo "uv.available_parallelism() (luv)" ;;
+    nproc) echo "io.popen(\"nproc\")" ;;
+  esac
+}
+echo "machine: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "lua: $($LUA -v 2>&1 | head -1); rounds: $ROUNDS (interleaved), medians of ns per call"
+echo
+printf '| %-44s | %12s | %9s |\n' "call" "ns per call" "vs std"
+printf '| %-44s | %12s | %9s |\n' "---" "---:" "---:"
+for name in "${measures[@]}"; do
+  printf '| %-44s | %12s | %9s |\n' "$(label "$name")" "${med[$name]}" "$(ratio "${med[$name]}" "${med[std]}")"
+done
+echo
+
+target() { # description value limit
+  if awk -v v="$2" -v l="$3" 'BEGIN { exit !(v <= l) }'; then echo "target met:    $1 = $2 (<= $3)"
+  else echo "target missed: $1 = $2 (> $3)"; fi
+}
+target "module/std" "$(ratio "${med[detect]}" "${med[std]}")" 1.05
+target "override/std" "$(ratio "${med[override]}" "${med[std]}")" 0.01
+target "explain/std" "$(ratio "${med[explain]}" "${med[std]}")" 2.00
+
+echo
+for lua in $KUMO_LUAS; do
+  size=$(stat -c %s "target/lua/$lua/kumo_parallelism.so")
+  echo "size: target/lua/$lua/kumo_parallelism.so $((size / 1024)) KiB"
+done
+read -r before after < <(env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" $LUA lua/bench/rss.lua 1000000)
+echo "rss: 10^6 available_parallelism() calls (+10^4 explain()): $before KiB before, $after KiB after"
