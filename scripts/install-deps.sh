@@ -9,6 +9,9 @@ packages=(
   util-linux                           # taskset, unshare, setpriv: real-environment tests
   luarocks                             # the offline rockspec install test
   liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev  # luarocks checks for headers
+  valgrind                             # the memory suite
+  strace                               # the override path makes no system call
+  lua-luv                              # make bench: uv.available_parallelism() for scale
   make
 )
 

@@ -29,6 +29,14 @@ tap_counts() { # log -> "passed failed" from TAP lines
   awk '/^ok / { p++ } /^not ok / { f++ } END { print p + 0, f + 0 }' "$1"
 }
 
+# A build or lint step: one check, passed when the command exits 0.
+run_step() { # name command...
+  local name=$1; shift
+  "$@" >"$logs/$name.log" 2>&1
+  local code=$?
+  note_suite "$name" "$code" $(( code == 0 )) 0
+}
+
 run_suite() { # name counter command...
   local name=$1 counter=$2; shift 2
   "$@" >"$logs/$name.log" 2>&1
@@ -40,11 +48,15 @@ run_suite() { # name counter command...
 bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 # The modules first: the Rust interpreter tests and busted both load them.
-run_suite modules tap_counts make --no-print-directory modules host
+run_step modules make --no-print-directory modules host
 std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
 
 run_suite cargo-test cargo_counts cargo test --all-targets
 run_suite cargo-doctest cargo_counts cargo test --doc
+# No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in both builds.
+run_step clippy cargo clippy --quiet --all-targets -- -D warnings
+run_step clippy-module cargo clippy --quiet --lib --no-default-features --features "lua54 module" \
+  --target-dir target/build/clippy-module -- -D warnings
 
 for lua in $KUMO_LUAS; do
   cpath="$PWD/target/lua/$lua/?.so;;"  # ;; keeps the default path (busted needs lfs)
@@ -59,6 +71,11 @@ done
 for lua in ${KUMO_HOST_LUAS:?}; do
   run_suite "host-$lua" tap_counts make -s --no-print-directory host-check LUA=$lua
 done
+
+# valgrind on lua5.4 (success and error paths) and a flat RSS over a long loop.
+run_suite memory tap_counts bash scripts/memory.sh
+# strace: the override path makes no system call (the detection path as the control).
+run_suite syscalls tap_counts bash scripts/syscalls.sh
 
 # The rockspec installed offline by luarocks, for every Lua 5.x interpreter.
 run_suite luarocks tap_counts bash scripts/luarocks.sh

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The override path makes no system call: strace counts the system calls made between two
+# marker writes around 1000 available_parallelism() calls on lua5.4 with the real .so.
+# The detection path is the control: strace must see its reads there. Prints TAP.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+LUA=lua5.4
+cpath="$PWD/target/lua/$LUA/?.so"
+log_dir=target/test-logs
+mkdir -p "$log_dir"
+
+window() { # log -> number of system calls between the two markers
+  awk '/kumo-window-end/ { inside = 0 } inside { n++ } /kumo-window-begin/ { inside = 1; seen = 1 }
+       END { if (seen) print n + 0; else print "none" }' "$1"
+}
+
+echo "1..2"
+log="$log_dir/strace-override.log"
+KUMO_AVAILABLE_PARALLELISM=8 LUA_CPATH_5_4="$cpath" strace -f -o "$log" "$LUA" lua/strace/window.lua 1000 2>/dev/null
+count=$(window "$log")
+if [ "$count" = 0 ]; then
+  echo "ok 1 - override path: 0 system calls in 1000 calls"
+else
+  echo "not ok 1 - override path: $count system calls in 1000 calls (see $log)"
+  awk '/kumo-window-begin/,/kumo-window-end/' "$log" | head -n 10 | sed 's/^/# /'
+fi
+
+log="$log_dir/strace-detect.log"
+env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" strace -f -o "$log" "$LUA" lua/strace/window.lua 1000 2>/dev/null
+count=$(window "$log")
+if [ "$count" != none ] && [ "$count" -ge 1000 ]; then
+  echo "ok 2 - detection path (control): strace sees $count system calls in 1000 calls"
+else
+  echo "not ok 2 - detection path (control): strace saw $count system calls in 1000 calls, expected at least 1000"
+fi
