@@ -23,10 +23,22 @@ fn main() -> std::process::ExitCode {
     let std_count = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(-1);
     let lua_version = Lua::new().globals().get::<String>("_VERSION").unwrap_or_default();
     let checks: Vec<(String, Result<(), String>)> = vec![
-        (format!("{lua_version}: Lua::unsafe_new() loads the real .so"), loads_real_module(&module_dir, std_count)),
-        (format!("{lua_version}: safe mode cannot load C modules"), safe_mode_refuses_c_modules(&module_dir)),
-        (format!("{lua_version}: safe mode requires the module through register"), registered(std_count)),
-        (format!("{lua_version}: 4 threads, each with its own state, agree"), four_threads(std_count)),
+        (
+            format!("{lua_version}: Lua::unsafe_new() loads the real .so"),
+            loads_real_module(&module_dir, std_count),
+        ),
+        (
+            format!("{lua_version}: safe mode cannot load C modules"),
+            safe_mode_refuses_c_modules(&module_dir),
+        ),
+        (
+            format!("{lua_version}: safe mode requires the module through register"),
+            registered(std_count),
+        ),
+        (
+            format!("{lua_version}: 4 threads, each with its own state, agree"),
+            four_threads(std_count),
+        ),
     ];
     println!("1..{}", checks.len());
     let mut failed = false;
@@ -39,11 +51,16 @@ fn main() -> std::process::ExitCode {
             }
         }
     }
-    if failed { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS }
+    if failed {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
 }
 
 fn expect_probe(lua: &Lua, std_count: i64) -> Result<(), String> {
-    let (answer, explained, _, version): Probe = lua.load(PROBE).eval().map_err(|e| e.to_string())?;
+    let (answer, explained, _, version): Probe =
+        lua.load(PROBE).eval().map_err(|e| e.to_string())?;
     if (answer, explained) != (std_count, std_count) {
         return Err(format!("answer {answer}, explain().value {explained}, std {std_count}"));
     }
@@ -57,7 +74,9 @@ fn loads_real_module(module_dir: &std::path::Path, std_count: i64) -> Result<(),
     // SAFETY: loading C modules is what unsafe_new allows; the module is ours.
     let lua = unsafe { Lua::unsafe_new() };
     let cpath = module_dir.join("?.so");
-    lua.load(format!("package.cpath = {:?}", cpath.display().to_string())).exec().map_err(|e| e.to_string())?;
+    lua.load(format!("package.cpath = {:?}", cpath.display().to_string()))
+        .exec()
+        .map_err(|e| e.to_string())?;
     expect_probe(&lua, std_count)?;
     let loaded_from_c: bool = lua
         .load("return debug.getinfo(require('kumo_parallelism').explain, 'S').what == 'C'")
@@ -69,9 +88,16 @@ fn loads_real_module(module_dir: &std::path::Path, std_count: i64) -> Result<(),
 fn safe_mode_refuses_c_modules(module_dir: &std::path::Path) -> Result<(), String> {
     let lua = Lua::new_with(StdLib::ALL_SAFE, LuaOptions::default()).map_err(|e| e.to_string())?;
     let cpath = module_dir.join("?.so");
-    let code = format!("package.cpath = {:?}\nreturn pcall(require, 'kumo_parallelism')", cpath.display().to_string());
+    let code = format!(
+        "package.cpath = {:?}\nreturn pcall(require, 'kumo_parallelism')",
+        cpath.display().to_string()
+    );
     let (ok, _): (bool, mlua::Value) = lua.load(code).eval().map_err(|e| e.to_string())?;
-    if ok { Err("a safe-mode state loaded the C module".into()) } else { Ok(()) }
+    if ok {
+        Err("a safe-mode state loaded the C module".into())
+    } else {
+        Ok(())
+    }
 }
 
 fn registered(std_count: i64) -> Result<(), String> {
@@ -93,5 +119,7 @@ fn four_threads(std_count: i64) -> Result<(), String> {
             })
         })
         .collect();
-    workers.into_iter().try_for_each(|worker| worker.join().map_err(|_| "a thread panicked".to_string())?)
+    workers
+        .into_iter()
+        .try_for_each(|worker| worker.join().map_err(|_| "a thread panicked".to_string())?)
 }

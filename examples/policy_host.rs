@@ -25,7 +25,5 @@ fn run(policy: &std::path::Path) -> mlua::Result<()> {
     let source = std::fs::read_to_string(policy).map_err(mlua::Error::external)?;
     let lua = mlua::Lua::new();
     kumo_parallelism::register(&lua)?;
-    lua.load(source)
-        .set_name(format!("@{}", policy.display()))
-        .exec()
+    lua.load(source).set_name(format!("@{}", policy.display())).exec()
 }

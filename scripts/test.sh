@@ -53,6 +53,8 @@ std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
 
 run_suite cargo-test cargo_counts cargo test --all-targets
 run_suite cargo-doctest cargo_counts cargo test --doc
+# rustfmt.toml: 100 columns; the std reference is its own crate.
+run_step rustfmt sh -c 'cargo fmt --check && cargo fmt --check --manifest-path tools/std_parallelism/Cargo.toml'
 # No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in both builds.
 run_step clippy cargo clippy --quiet --all-targets -- -D warnings
 run_step clippy-module cargo clippy --quiet --lib --no-default-features --features "lua54 module" \

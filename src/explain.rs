@@ -215,7 +215,8 @@ impl Explanation {
         match self.source {
             Source::Override => format!("{value} (override {OVERRIDE_VAR})"),
             Source::Cgroup => {
-                let binding = self.cgroup.as_ref().and_then(|c| Some((c.binding_level()?, c.quota()?)));
+                let binding =
+                    self.cgroup.as_ref().and_then(|c| Some((c.binding_level()?, c.quota()?)));
                 match binding {
                     Some((level, quota)) => {
                         let rounding = if quota < 1.0 {
@@ -261,34 +262,53 @@ mod tests {
         report
     }
 
-    fn derived(cgroup: Option<&CgroupReport>, affinity: Option<&Affinity>, online: Option<usize>) -> (usize, Source) {
+    fn derived(
+        cgroup: Option<&CgroupReport>,
+        affinity: Option<&Affinity>,
+        online: Option<usize>,
+    ) -> (usize, Source) {
         let (count, source) = derive(cgroup, affinity, online).expect("derivable");
         (count.get(), source)
     }
 
     #[test]
     fn quota_below_the_mask_decides() {
-        assert_eq!(derived(Some(&quota_of("150000", "100000")), Some(&mask(4)), Some(4)), (1, Source::Cgroup));
+        assert_eq!(
+            derived(Some(&quota_of("150000", "100000")), Some(&mask(4)), Some(4)),
+            (1, Source::Cgroup)
+        );
     }
 
     #[test]
     fn quota_below_one_is_raised_to_one() {
-        assert_eq!(derived(Some(&quota_of("50000", "100000")), Some(&mask(4)), Some(4)), (1, Source::Cgroup));
+        assert_eq!(
+            derived(Some(&quota_of("50000", "100000")), Some(&mask(4)), Some(4)),
+            (1, Source::Cgroup)
+        );
     }
 
     #[test]
     fn half_a_cpu_on_one_cpu_is_still_the_cgroup() {
-        assert_eq!(derived(Some(&quota_of("50000", "100000")), Some(&mask(1)), Some(1)), (1, Source::Cgroup));
+        assert_eq!(
+            derived(Some(&quota_of("50000", "100000")), Some(&mask(1)), Some(1)),
+            (1, Source::Cgroup)
+        );
     }
 
     #[test]
     fn quota_equal_to_the_mask_leaves_affinity_deciding() {
-        assert_eq!(derived(Some(&quota_of("200000", "100000")), Some(&mask(2)), Some(8)), (2, Source::Affinity));
+        assert_eq!(
+            derived(Some(&quota_of("200000", "100000")), Some(&mask(2)), Some(8)),
+            (2, Source::Affinity)
+        );
     }
 
     #[test]
     fn without_a_mask_the_online_count_decides() {
-        assert_eq!(derived(Some(&quota_of("300000", "100000")), None, Some(8)), (3, Source::Online));
+        assert_eq!(
+            derived(Some(&quota_of("300000", "100000")), None, Some(8)),
+            (3, Source::Online)
+        );
         assert_eq!(derived(None, None, Some(8)), (8, Source::Online));
     }
 

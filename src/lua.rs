@@ -87,7 +87,8 @@ fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
     // The report is formatted only if someone asks for it.
     let why = why.clone();
     let metatable = lua.create_table()?;
-    metatable.raw_set("__tostring", lua.create_function(move |_, _: Value| Ok(why.to_string()))?)?;
+    metatable
+        .raw_set("__tostring", lua.create_function(move |_, _: Value| Ok(why.to_string()))?)?;
     table.set_metatable(Some(metatable))?;
     Ok(table)
 }
@@ -172,7 +173,10 @@ mod annotation_tests {
                 current = rest.split_whitespace().next().unwrap().to_owned();
                 classes.entry(current.clone()).or_default();
             } else if let Some(rest) = line.strip_prefix("---@field ") {
-                classes.get_mut(&current).unwrap().insert(rest.split_whitespace().next().unwrap().to_owned());
+                classes
+                    .get_mut(&current)
+                    .unwrap()
+                    .insert(rest.split_whitespace().next().unwrap().to_owned());
             } else if let Some(rest) = line.strip_prefix("function kumo_parallelism.") {
                 let name = rest.split('(').next().unwrap().to_owned();
                 classes.get_mut(MODULE_NAME).unwrap().insert(name);

@@ -68,10 +68,7 @@ pub fn parse_override(raw: &[u8]) -> Result<Option<NonZeroUsize>, Error> {
     if trimmed.is_empty() {
         return Ok(None);
     }
-    let invalid = |reason| Error::InvalidOverride {
-        value: quote(raw),
-        reason,
-    };
+    let invalid = |reason| Error::InvalidOverride { value: quote(raw), reason };
     let digits = trimmed.strip_prefix(b"+").unwrap_or(trimmed);
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err(invalid(classify_non_number(trimmed)));

@@ -67,7 +67,8 @@ fn the_override_and_its_errors_through_register() {
         assert!(message.contains(&format!("\"{bad}\"")), "{message}");
 
         set_override(Some("3"));
-        let answer: i64 = lua.load("return require('kumo_parallelism').available_parallelism()").eval().unwrap();
+        let answer: i64 =
+            lua.load("return require('kumo_parallelism').available_parallelism()").eval().unwrap();
         assert_eq!(answer, 3, "state unusable after {bad:?}");
     }
 
@@ -79,7 +80,8 @@ fn the_override_and_its_errors_through_register() {
         assert!(!ok);
         assert!(err.contains("\"4\\xff\": the value is not valid UTF-8"), "{err}");
         set_override(Some("3"));
-        let answer: i64 = lua.load("return require('kumo_parallelism').available_parallelism()").eval().unwrap();
+        let answer: i64 =
+            lua.load("return require('kumo_parallelism').available_parallelism()").eval().unwrap();
         assert_eq!(answer, 3, "state unusable after a non-UTF-8 value");
     }
 
@@ -122,7 +124,9 @@ fn an_uncaught_error_blames_the_policy_line() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("RESULT runtime error: policy:2: invalid KUMO_AVAILABLE_PARALLELISM \"banana\""),
+        stdout.contains(
+            "RESULT runtime error: policy:2: invalid KUMO_AVAILABLE_PARALLELISM \"banana\""
+        ),
         "{stdout}"
     );
 }

@@ -30,9 +30,7 @@ fn answer_equals_std_on_every_interpreter() {
 #[test]
 fn override_seven_gives_seven_on_every_interpreter() {
     for interpreter in interpreters() {
-        let answer = lua(&interpreter, PRINT_ANSWER, |c| {
-            c.env("KUMO_AVAILABLE_PARALLELISM", "7")
-        });
+        let answer = lua(&interpreter, PRINT_ANSWER, |c| c.env("KUMO_AVAILABLE_PARALLELISM", "7"));
         assert_eq!(answer, "7", "{interpreter}");
     }
 }
@@ -86,6 +84,9 @@ fn uncaught_error_names_the_callers_line() {
         assert!(!output.status.success(), "{interpreter}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         // error(message, 2) blames line 3 of the caller's chunk, not the module
-        assert!(stderr.contains(":3: invalid KUMO_AVAILABLE_PARALLELISM \"0\""), "{interpreter}: {stderr}");
+        assert!(
+            stderr.contains(":3: invalid KUMO_AVAILABLE_PARALLELISM \"0\""),
+            "{interpreter}: {stderr}"
+        );
     }
 }

@@ -60,7 +60,8 @@ fn pin_calling_thread_to(cpu: usize) {
 fn a_thread_that_pins_itself_sees_its_own_mask_while_others_call() {
     let expected = baseline();
     let first_cpu = kumo_parallelism::probes::affinity().unwrap().cpus;
-    let cpu: usize = first_cpu.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+    let cpu: usize =
+        first_cpu.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
     let pinned = Arc::new(Barrier::new(5));
 
     let pinner = {

@@ -53,7 +53,8 @@ pub fn online_cpus() -> Option<usize> {
 
 /// Renders set bits as ranges: words [0b1011_1111] -> "0-5,7".
 fn compact_list(words: &[libc::c_ulong]) -> String {
-    let is_set = |cpu: usize| words.get(cpu / WORD_BITS).is_some_and(|w| w >> (cpu % WORD_BITS) & 1 == 1);
+    let is_set =
+        |cpu: usize| words.get(cpu / WORD_BITS).is_some_and(|w| w >> (cpu % WORD_BITS) & 1 == 1);
     let total = words.len() * WORD_BITS;
     let mut ranges = Vec::new();
     let mut cpu = 0;
@@ -81,7 +82,10 @@ mod tests {
         assert_eq!(compact_list(&[0b1011_1111]), "0-5,7");
         assert_eq!(compact_list(&[0b1]), "0");
         assert_eq!(compact_list(&[0]), "");
-        assert_eq!(compact_list(&[1 << (WORD_BITS - 1), 1]), format!("{}-{}", WORD_BITS - 1, WORD_BITS));
+        assert_eq!(
+            compact_list(&[1 << (WORD_BITS - 1), 1]),
+            format!("{}-{}", WORD_BITS - 1, WORD_BITS)
+        );
     }
 
     #[test]

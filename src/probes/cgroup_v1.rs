@@ -20,24 +20,22 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
         .map(|mount| (mount, relative_path.to_path_buf()));
     // mountinfo can be long, so std reads it only when the usual places fail
     let from_mountinfo =
-        std::iter::once_with(|| mountinfo::cpu_mount(&roots.proc_self_mountinfo, relative_path)).flatten();
+        std::iter::once_with(|| mountinfo::cpu_mount(&roots.proc_self_mountinfo, relative_path))
+            .flatten();
 
     let Some((mount, group)) = usual_mounts
         .chain(from_mountinfo)
         .find(|(mount, group)| mount.join(group).try_exists().unwrap_or(false))
     else {
-        report.note = Some(format!(
-            "no cpu controller hierarchy holds {}: no quota applies",
-            report.path
-        ));
+        report.note =
+            Some(format!("no cpu controller hierarchy holds {}: no quota applies", report.path));
         return;
     };
 
     let mut dir: PathBuf = mount.join(&group);
     while dir.starts_with(&mount) {
-        let read = |name| {
-            super::read_kernel_text(&dir.join(name)).map(|text| text.trim().to_owned())
-        };
+        let read =
+            |name| super::read_kernel_text(&dir.join(name)).map(|text| text.trim().to_owned());
         let limit = read(CFS_QUOTA_US);
         let period = read(CFS_PERIOD_US);
         report.levels.push(CgroupLevel {

@@ -42,8 +42,7 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
             if content.lines().next().is_none() || period.is_none() {
                 report.note = Some(format!(
                     "{} in {} has no period: std stops walking up there",
-                    CPU_MAX,
-                    level.path
+                    CPU_MAX, level.path
                 ));
                 report.levels.push(level);
                 return;

@@ -35,8 +35,14 @@ fn v2_leaf_fraction_is_floored() {
     let r = report("v2-leaf-fraction");
     assert_eq!(r.version, CgroupVersion::V2);
     assert_eq!(r.path, "/pod/ctr");
-    assert_eq!(levels(&r), [("/pod/ctr", Some("150000"), Some(1.5)), ("/pod", Some("max"), None), ("/", None, None)]);
-    assert_eq!((r.quota(), r.whole_quota(), binding_path(&r)), (Some(1.5), Some(1), Some("/pod/ctr")));
+    assert_eq!(
+        levels(&r),
+        [("/pod/ctr", Some("150000"), Some(1.5)), ("/pod", Some("max"), None), ("/", None, None)]
+    );
+    assert_eq!(
+        (r.quota(), r.whole_quota(), binding_path(&r)),
+        (Some(1.5), Some(1), Some("/pod/ctr"))
+    );
 }
 
 #[test]
@@ -108,7 +114,11 @@ fn v1_cpu_mount_walks_to_the_mount_root() {
     assert_eq!(r.path, "/docker/abc");
     assert_eq!(
         levels(&r),
-        [("/docker/abc", Some("250000"), Some(2.5)), ("/docker", Some("-1"), None), ("/", Some("-1"), None)]
+        [
+            ("/docker/abc", Some("250000"), Some(2.5)),
+            ("/docker", Some("-1"), None),
+            ("/", Some("-1"), None)
+        ]
     );
     assert_eq!(r.mount, Some(fixture("v1-cpu").join("sys/fs/cgroup/cpu")));
     assert_eq!((r.whole_quota(), binding_path(&r)), (Some(2), Some("/docker/abc")));

@@ -15,9 +15,9 @@ mod mountinfo;
 use std::io::Read;
 use std::path::Path;
 
+pub use affinity::Affinity;
 #[cfg(target_os = "linux")]
 pub use affinity::{affinity, online_cpus};
-pub use affinity::Affinity;
 #[cfg(target_os = "linux")]
 pub use cgroups::{cgroup, Roots};
 #[cfg(test)]

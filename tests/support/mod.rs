@@ -55,11 +55,7 @@ pub fn std_reference() -> PathBuf {
 }
 
 pub fn stdout_of(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).expect("UTF-8 output").trim().to_owned()
 }
 
