@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LUA=lua5.4
+source scripts/lua54.sh
 ROUNDS=${ROUNDS:-7}
 std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
-cpath="$PWD/target/lua/$LUA/?.so;;"
 
 # measure  calls-per-run  command...
 measures=(std detect override explain luv nproc)

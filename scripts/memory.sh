@@ -5,10 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-LUA=lua5.4
-cpath="$PWD/target/lua/$LUA/?.so"
-log_dir=target/test-logs
-mkdir -p "$log_dir"
+source scripts/lua54.sh
 
 echo "1..3"
 n=0

@@ -5,10 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-LUA=lua5.4
-cpath="$PWD/target/lua/$LUA/?.so"
-log_dir=target/test-logs
-mkdir -p "$log_dir"
+source scripts/lua54.sh
 
 window() { # log -> number of system calls between the two markers
   awk '/kumo-window-end/ { inside = 0 } inside { n++ } /kumo-window-begin/ { inside = 1; seen = 1 }
