@@ -16,8 +16,8 @@ run_measure() {
   local name=$1
   case $name in
     std) env -u KUMO_AVAILABLE_PARALLELISM "$std_reference" --bench "${calls[$name]}" ;;
-    override) KUMO_AVAILABLE_PARALLELISM=8 LUA_CPATH_5_4="$cpath" $LUA lua/bench/call_cost.lua override "${calls[$name]}" ;;
-    *) env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" $LUA lua/bench/call_cost.lua "$name" "${calls[$name]}" ;;
+    override) with_override 8 "$LUA" lua/bench/call_cost.lua override "${calls[$name]}" ;;
+    *) with_override "" "$LUA" lua/bench/call_cost.lua "$name" "${calls[$name]}" ;;
   esac
 }
 
@@ -68,5 +68,5 @@ for lua in $KUMO_LUAS; do
   size=$(stat -c %s "target/lua/$lua/kumo_parallelism.so")
   echo "size: target/lua/$lua/kumo_parallelism.so $((size / 1024)) KiB"
 done
-read -r before after < <(env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" $LUA lua/bench/rss.lua 1000000)
+read -r before after < <(with_override "" "$LUA" lua/bench/rss.lua 1000000)
 echo "rss: 10^6 available_parallelism() calls (+10^4 explain()): $before KiB before, $after KiB after"

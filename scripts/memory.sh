@@ -13,8 +13,7 @@ for case in "success:" "error:abc"; do
   name=${case%%:*} value=${case#*:}
   n=$((n + 1))
   log="$log_dir/valgrind-$name.log"
-  if [ -n "$value" ]; then set_override=(env "KUMO_AVAILABLE_PARALLELISM=$value"); else set_override=(env -u KUMO_AVAILABLE_PARALLELISM); fi
-  "${set_override[@]}" LUA_CPATH_5_4="$cpath" valgrind --tool=memcheck --leak-check=full \
+  with_override "$value" valgrind --tool=memcheck --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
     "$LUA" lua/valgrind/paths.lua >"$log" 2>&1
   code=$?
@@ -38,7 +37,7 @@ done
 # that valgrind's exit-time view cannot see (memory held and reachable).
 n=$((n + 1))
 calls=100000
-read -r before after < <(env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" "$LUA" lua/bench/rss.lua $calls)
+read -r before after < <(with_override "" "$LUA" lua/bench/rss.lua $calls)
 if [ -n "$after" ] && [ $((after - before)) -le 256 ]; then
   echo "ok $n - RSS flat over $calls calls: $before KiB -> $after KiB"
 else

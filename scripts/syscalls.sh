@@ -14,7 +14,7 @@ window() { # log -> number of system calls between the two markers
 
 echo "1..2"
 log="$log_dir/strace-override.log"
-KUMO_AVAILABLE_PARALLELISM=8 LUA_CPATH_5_4="$cpath" strace -f -o "$log" "$LUA" lua/strace/window.lua 1000 2>/dev/null
+with_override 8 strace -f -o "$log" "$LUA" lua/strace/window.lua 1000 2>/dev/null
 count=$(window "$log")
 if [ "$count" = 0 ]; then
   echo "ok 1 - override path: 0 system calls in 1000 calls"
@@ -24,7 +24,7 @@ else
 fi
 
 log="$log_dir/strace-detect.log"
-env -u KUMO_AVAILABLE_PARALLELISM LUA_CPATH_5_4="$cpath" strace -f -o "$log" "$LUA" lua/strace/window.lua 1000 2>/dev/null
+with_override "" strace -f -o "$log" "$LUA" lua/strace/window.lua 1000 2>/dev/null
 count=$(window "$log")
 if [ "$count" != none ] && [ "$count" -ge 1000 ]; then
   echo "ok 2 - detection path (control): strace sees $count system calls in 1000 calls"

@@ -1,4 +1,4 @@
--- Every path through the module once, for valgrind (scripts/valgrind.sh): run once with
+-- Every path through the module once, for valgrind (scripts/memory.sh): run once with
 -- KUMO_AVAILABLE_PARALLELISM unset (success paths) and once set to a bad value (error paths).
 local m = require 'kumo_parallelism'
 local overridden = os.getenv('KUMO_AVAILABLE_PARALLELISM') ~= nil
