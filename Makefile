@@ -17,7 +17,8 @@ export KUMO_LUAS := $(LUAS)
 # The versions tested in a Rust host with Lua compiled in (make host-check).
 export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
 
-.PHONY: run test module modules bench clean luas std-reference host rock-install host-check
+.PHONY: run test module modules bench clean luas std-reference host rock-install host-check \
+	kumod-hosts
 
 run:
 	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
@@ -70,6 +71,10 @@ host-check: module
 		--no-default-features --features "$(call lua_feature,$(LUA)) vendored" \
 		--target-dir target/build/host-$(LUA)
 	target/build/host-$(LUA)/release/examples/host_check target/lua/$(LUA)
+
+# The kumod-shaped host with KumoMTA's mlua features, once per mlua line (hosts/); prints TAP.
+kumod-hosts:
+	bash scripts/kumod-hosts.sh
 
 # For tests and scripts that need the interpreter list outside make.
 luas:

@@ -54,18 +54,17 @@ std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
 run_suite cargo-test cargo_counts cargo test --all-targets
 run_suite cargo-doctest cargo_counts cargo test --doc
 # rustfmt.toml: 100 columns; the std reference is its own crate.
-run_step rustfmt sh -c 'cargo fmt --check && cargo fmt --check --manifest-path tools/std_parallelism/Cargo.toml'
+run_step rustfmt sh -c 'cargo fmt --check && cargo fmt --check --manifest-path tools/std_parallelism/Cargo.toml \
+  && rustfmt --check --edition 2021 hosts/kumod/main.rs'
 # No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in both builds.
 run_step clippy cargo clippy --quiet --all-targets -- -D warnings
 run_step clippy-module cargo clippy --quiet --lib --no-default-features --features "lua54 module" \
   --target-dir target/build/clippy-module -- -D warnings
 
+# busted as a user runs it from the root: .busted and lua/spec/support.lua pick the module
+# built for the running interpreter.
 for lua in $KUMO_LUAS; do
-  cpath="$PWD/target/lua/$lua/?.so;;"  # ;; keeps the default path (busted needs lfs)
-  run_suite "busted-$lua" tap_counts env \
-    KUMO_LUA="$lua" KUMO_STD_REFERENCE="$std_reference" \
-    LUA_CPATH="$cpath" LUA_CPATH_5_2="$cpath" LUA_CPATH_5_3="$cpath" LUA_CPATH_5_4="$cpath" \
-    "$lua" /usr/bin/busted --output=TAP lua/spec
+  run_suite "busted-$lua" tap_counts busted --lua="$lua" --output=TAP
 done
 
 # Lua 5.5 (no Debian interpreter) and 5.4 in a Rust host with Lua compiled in: the real .so
@@ -79,8 +78,13 @@ run_suite memory tap_counts bash scripts/memory.sh
 # strace: the override path makes no system call (the detection path as the control).
 run_suite syscalls tap_counts bash scripts/syscalls.sh
 
-# The rockspec installed offline by luarocks, for every Lua 5.x interpreter.
+# The rockspec installed offline by luarocks, and `luarocks test`, for every Lua 5.x.
 run_suite luarocks tap_counts bash scripts/luarocks.sh
+
+# KumoMTA's own mlua line (0.11) and the current one (0.12), each in a kumod-shaped host.
+run_suite kumod-hosts tap_counts bash scripts/kumod-hosts.sh
+# The crate as crates.io would get it: packaged, then built from the package alone.
+run_step cargo-package cargo package --quiet --allow-dirty
 
 # Real kernel setups: mount namespaces, taskset, a real cgroup v1 directory (needs root).
 run_suite scenarios tap_counts bash scripts/scenarios.sh run

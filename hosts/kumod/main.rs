@@ -1,0 +1,193 @@
+//! A kumod-shaped host: KumoMTA's own mlua feature set (`vendored lua54 async send
+//! serialize`), safe-mode states (`Lua::new()`, where C modules cannot load), the module
+//! offered through `register`, and policies run the ways kumod runs them: called
+//! synchronously, from `call_async` on a tokio runtime, and on several threads that each
+//! own a state. Built once per mlua line (hosts/kumod-mlua-0.11, hosts/kumod-mlua-0.12);
+//! `scripts/kumod-hosts.sh` builds both, checks which mlua each resolved to, and runs them.
+//!
+//! Prints TAP. The environment is process-wide, so the checks that set the override run
+//! first, one after another, before any thread or runtime starts.
+
+use std::process::ExitCode;
+
+use mlua::{Function, Lua, Value};
+
+const OVERRIDE_VAR: &str = "KUMO_AVAILABLE_PARALLELISM";
+
+/// A policy in kumod's style: sizes a pool from the answer, as kumod's defaults do.
+const POLICY: &str = r#"
+    local kumo_parallelism = require 'kumo_parallelism'
+    local n = kumo_parallelism.available_parallelism()
+    local readyq = math.max(1, math.ceil(n / 2))
+    return n, math.type(n), kumo_parallelism.explain().value, readyq
+"#;
+
+/// What a policy run saw: the answer, its math.type, explain().value, the pool size.
+type Seen = (i64, String, i64, i64);
+
+fn main() -> ExitCode {
+    let std_count = match std::thread::available_parallelism() {
+        Ok(count) => count.get() as i64,
+        Err(err) => {
+            println!("Bail out! std cannot count the CPUs here: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let lua_version =
+        policy_state().and_then(|lua| lua.globals().get::<String>("_VERSION")).unwrap_or_default();
+    let checks: [(&str, fn(i64) -> Result<(), String>); 6] = [
+        ("safe mode cannot load C modules; require works through register", safe_mode),
+        ("the answer is std's, as an integer, and explain().value agrees", answers_std),
+        ("KUMO_AVAILABLE_PARALLELISM=12 gives 12", override_twelve),
+        ("KUMO_AVAILABLE_PARALLELISM=abc raises a plain string; the state goes on", override_abc),
+        ("the policy runs through call_async on a tokio runtime", async_policy),
+        ("4 threads, each with its own state, agree", threads),
+    ];
+    println!("1..{}", checks.len());
+    let mut failed = false;
+    for (number, (name, check)) in checks.into_iter().enumerate() {
+        match check(std_count) {
+            Ok(()) => println!("ok {} - {lua_version}: {name}", number + 1),
+            Err(why) => {
+                failed = true;
+                println!("not ok {} - {lua_version}: {name}", number + 1);
+                println!("# {}", why.replace('\n', "\n# "));
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A state as kumod makes one for a policy: safe mode, the module registered.
+fn policy_state() -> mlua::Result<Lua> {
+    let lua = Lua::new();
+    kumo_parallelism::register(&lua)?;
+    Ok(lua)
+}
+
+fn run_policy(lua: &Lua) -> Result<Seen, String> {
+    lua.load(POLICY).set_name("=policy").eval().map_err(|e| e.to_string())
+}
+
+fn expect_std(seen: Seen, std_count: i64) -> Result<(), String> {
+    let want: Seen = (std_count, "integer".into(), std_count, (std_count + 1) / 2);
+    if seen == want {
+        Ok(())
+    } else {
+        Err(format!("saw {seen:?}, expected {want:?}"))
+    }
+}
+
+fn set_override(value: Option<&str>) {
+    // Safe here: main runs these checks before any other thread exists.
+    match value {
+        Some(value) => std::env::set_var(OVERRIDE_VAR, value),
+        None => std::env::remove_var(OVERRIDE_VAR),
+    }
+}
+
+fn safe_mode(_: i64) -> Result<(), String> {
+    let lua = policy_state().map_err(|e| e.to_string())?;
+    // A C module on the path would load in an unsafe state; safe mode refuses any.
+    let (loadlib_refused, registered): (bool, bool) = lua
+        .load(
+            r#"
+            local ok = pcall(package.loadlib, '/nonexistent/kumo_parallelism.so', '*')
+            local m = require 'kumo_parallelism'
+            return not ok or package.loadlib == nil, m == package.loaded.kumo_parallelism
+            "#,
+        )
+        .eval()
+        .map_err(|e| e.to_string())?;
+    match (loadlib_refused, registered) {
+        (true, true) => Ok(()),
+        _ => Err(format!("loadlib refused: {loadlib_refused}, registered: {registered}")),
+    }
+}
+
+fn answers_std(std_count: i64) -> Result<(), String> {
+    set_override(None);
+    let lua = policy_state().map_err(|e| e.to_string())?;
+    expect_std(run_policy(&lua)?, std_count)
+}
+
+fn override_twelve(_: i64) -> Result<(), String> {
+    set_override(Some("12"));
+    let seen = policy_state().map_err(|e| e.to_string()).and_then(|lua| run_policy(&lua));
+    set_override(None);
+    match seen? {
+        (12, kind, 12, 6) if kind == "integer" => Ok(()),
+        other => Err(format!("saw {other:?} with the override 12")),
+    }
+}
+
+fn override_abc(std_count: i64) -> Result<(), String> {
+    let lua = policy_state().map_err(|e| e.to_string())?;
+    set_override(Some("abc"));
+    let raised: mlua::Result<(bool, Value)> =
+        lua.load("return pcall(require('kumo_parallelism').available_parallelism)").eval();
+    set_override(None);
+    let (ok, error) = raised.map_err(|e| e.to_string())?;
+    let message = match (ok, error) {
+        (false, Value::String(message)) => message.to_str().map_err(|e| e.to_string())?.to_owned(),
+        (ok, other) => return Err(format!("pcall gave {ok}, {other:?}: not a string error")),
+    };
+    if !message.contains(&format!("{OVERRIDE_VAR} \"abc\"")) {
+        return Err(format!("the message does not name the variable and value: {message}"));
+    }
+    // the same state goes on answering once the override is gone
+    expect_std(run_policy(&lua)?, std_count)
+}
+
+fn async_policy(std_count: i64) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        // tokio::spawn needs Send futures: the state moves to whichever worker runs it,
+        // which mlua's `send` feature allows, as in kumod.
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                tokio::spawn(async {
+                    let lua = policy_state().map_err(|e| e.to_string())?;
+                    let policy: Function = lua
+                        .load(POLICY)
+                        .set_name("=policy")
+                        .into_function()
+                        .map_err(|e| e.to_string())?;
+                    let mut seen = Vec::new();
+                    for _ in 0..25 {
+                        seen.push(policy.call_async::<Seen>(()).await.map_err(|e| e.to_string())?);
+                        tokio::task::yield_now().await;
+                    }
+                    Ok::<_, String>(seen)
+                })
+            })
+            .collect();
+        for task in tasks {
+            for seen in task.await.map_err(|e| e.to_string())?? {
+                expect_std(seen, std_count)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn threads(std_count: i64) -> Result<(), String> {
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || -> Result<(), String> {
+                let lua = policy_state().map_err(|e| e.to_string())?;
+                (0..100).try_for_each(|_| expect_std(run_policy(&lua)?, std_count))
+            })
+        })
+        .collect();
+    workers
+        .into_iter()
+        .try_for_each(|worker| worker.join().map_err(|_| "a thread panicked".to_string())?)
+}

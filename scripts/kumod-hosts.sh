@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The kumod-shaped host (hosts/kumod/main.rs) once per mlua line: every hosts/kumod-mlua-X.Y
+# builds it from its own manifest and lockfile (--locked), with KumoMTA's mlua features.
+# Checks that each build resolved to mlua X.Y.*, so a silent fall back to one line fails,
+# then runs the host's own TAP checks. Prints TAP.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+hosts=(hosts/kumod-mlua-*/)
+per_host=8   # resolves, builds, and the host's 6 checks
+echo "1..$(( ${#hosts[@]} * per_host ))"
+n=0
+failed=0
+tap() { # ok|not-ok DESCRIPTION [DETAIL]
+  n=$((n + 1))
+  [ "$1" = ok ] || failed=1
+  if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /'; fi
+}
+
+for dir in "${hosts[@]}"; do
+  dir=${dir%/}
+  line=${dir##*-mlua-}
+  manifest="$dir/Cargo.toml"
+  target="target/build/kumod-mlua-$line"
+  resolved=$(cargo tree --quiet --locked --manifest-path "$manifest" -e normal -i mlua --depth 0 2>&1)
+  if [[ $resolved == "mlua v$line."* ]]; then tap ok "$dir resolves mlua $line ($resolved)"
+  else tap not-ok "$dir resolves mlua $line" "cargo tree: $resolved"; fi
+
+  log="target/test-logs/kumod-mlua-$line-build.log"
+  mkdir -p "$(dirname "$log")"
+  if ! cargo build --quiet --release --locked --manifest-path "$manifest" --target-dir "$target" >"$log" 2>&1; then
+    tap not-ok "$dir builds" "$(tail -n 30 "$log")"
+    continue
+  fi
+  tap ok "$dir builds with vendored lua54 async send serialize"
+  # the host's own checks, renumbered into this stream
+  output=$(env -u KUMO_AVAILABLE_PARALLELISM "$target/release/kumod_host" 2>&1)
+  code=$?
+  while IFS= read -r result; do
+    case $result in
+      "ok "*) tap ok "mlua $line: ${result#ok * - }" ;;
+      "not ok "*) tap not-ok "mlua $line: ${result#not ok * - }" ;;
+      "# "*) echo "$result" ;;
+    esac
+  done <<<"$output"
+  [ "$code" -eq 0 ] || { tap not-ok "mlua $line: the host exited with $code" "$output"; }
+done
+[ "$failed" -eq 0 ] && [ "$n" -eq $(( ${#hosts[@]} * per_host )) ]
