@@ -18,6 +18,13 @@ description = {
 dependencies = {
   "lua >= 5.1, < 5.5",
 }
+-- `luarocks test`: the command backend runs the script with this Lua version's interpreter;
+-- it builds the module for it and runs busted through .busted. (The busted backend would
+-- try to fetch busted as a rock.) Needs Debian's lua-busted.
+test = {
+  type = "command",
+  script = "lua/spec/run.lua",
+}
 build = {
   type = "command",
   -- $(LUA) is the interpreter's full path, such as /usr/bin/lua5.4

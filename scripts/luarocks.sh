@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The rockspec, installed offline with luarocks into a fresh tree for every Lua 5.x in the
-# interpreter list, then required from that tree through `luarocks path`. Prints TAP.
+# interpreter list, then required from that tree through `luarocks path`; and its test
+# section, `luarocks test` (busted on that version's module). Prints TAP.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ versions=()
 for lua in "${luas[@]}"; do
   case $lua in lua5.*) versions+=("${lua#lua}") ;; esac   # luarocks drives PUC Lua only
 done
-echo "1..$(( ${#versions[@]} * 2 ))"
+echo "1..$(( ${#versions[@]} * 3 ))"
 n=0
 for version in "${versions[@]}"; do
   tree="$PWD/target/luarocks/$version"
@@ -49,5 +50,14 @@ for version in "${versions[@]}"; do
   else
     echo "not ok $n - lua$version requires the module from the luarocks tree"
     echo "# expected: $want"; echo "# got: $answer"
+  fi
+  n=$((n + 1))
+  # busted's closing line: some specs ran, none failed
+  if env -u KUMO_AVAILABLE_PARALLELISM luarocks --lua-version="$version" test "$rockspec" >"$log.test" 2>&1 \
+    && grep -Eq '^[1-9][0-9]* successes / 0 failures / 0 errors' "$log.test"; then
+    echo "ok $n - luarocks $version test runs the specs and passes ($(grep -o '[0-9]* successes' "$log.test"))"
+  else
+    echo "not ok $n - luarocks $version test runs the specs and passes"
+    sed 's/^/# /' "$log.test" | tail -n 20
   fi
 done

@@ -1,18 +1,10 @@
--- The loadable module in a real interpreter. The runner (scripts/test.sh) sets:
---   KUMO_LUA            the interpreter running this spec, used for child processes
---   KUMO_STD_REFERENCE  a program printing std::thread::available_parallelism()
---   package.cpath       through LUA_CPATH*, pointing at target/lua/<interpreter>/
--- Each environment variable value is tried in a child interpreter of its own, since
--- Lua cannot set the environment of the running process.
-local lua_cmd = assert(os.getenv('KUMO_LUA'), 'KUMO_LUA must name the interpreter')
-local std_reference = assert(os.getenv('KUMO_STD_REFERENCE'), 'KUMO_STD_REFERENCE must be set')
-
-local function read_command(command)
-  local pipe = assert(io.popen(command))
-  local output = pipe:read('*a')
-  pipe:close()
-  return output
-end
+-- The loadable module in a real interpreter: lua/spec/support.lua (busted's helper, see
+-- .busted) puts the module built for this interpreter first on package.cpath and names the
+-- interpreter and the std reference program. Each environment variable value is tried in a
+-- child interpreter of its own, since Lua cannot set the environment of the running process.
+local support = require 'support'
+local lua_cmd = support.interpreter
+local read_command = support.read_command
 
 local function shell_quote(text)
   return "'" .. text:gsub("'", "'\\''") .. "'"
@@ -44,7 +36,7 @@ local function child(value)
   return ok, kind, subtype, text
 end
 
-local std_answer = tonumber(read_command('unset KUMO_AVAILABLE_PARALLELISM; ' .. std_reference))
+local std_answer = tonumber(read_command('unset KUMO_AVAILABLE_PARALLELISM; ' .. support.std_reference))
 
 describe('kumo_parallelism on ' .. _VERSION, function()
   local m = require 'kumo_parallelism'
@@ -53,6 +45,17 @@ describe('kumo_parallelism on ' .. _VERSION, function()
     assert.are.equal('table', type(m))
     assert.matches('^kumo_parallelism %d+%.%d+%.%d+$', m._VERSION)
     assert.are.equal('function', type(m.available_parallelism))
+  end)
+
+  it('is the module built for this interpreter', function()
+    -- the first cpath entry that has the module, as require searches (5.1 lacks searchpath)
+    local where
+    for template in package.cpath:gmatch('[^;]+') do
+      local candidate = template:gsub('%?', 'kumo_parallelism')
+      local file = io.open(candidate)
+      if file then file:close(); where = candidate; break end
+    end
+    assert.are.equal(os.getenv('PWD') .. '/target/lua/' .. lua_cmd .. '/kumo_parallelism.so', where)
   end)
 
   it('sets no globals', function()

@@ -1,6 +1,6 @@
 -- explain() in a real interpreter, with the loaded .so. See available_parallelism_spec.lua
--- for what the runner sets; children run with their own KUMO_AVAILABLE_PARALLELISM.
-local lua_cmd = assert(os.getenv('KUMO_LUA'), 'KUMO_LUA must name the interpreter')
+-- for what support.lua provides; children run with their own KUMO_AVAILABLE_PARALLELISM.
+local lua_cmd = require('support').interpreter
 
 local function child(assignment, code)
   local script = string.format('package.cpath = %q\nlocal m = require "kumo_parallelism"\n%s', package.cpath, code)

@@ -1,0 +1,37 @@
+-- What every spec needs, picked for the Lua that runs busted: the module built for it
+-- (target/lua/<interpreter>/, put first on package.cpath), the interpreter's command for
+-- child processes, and the std reference program. `.busted` loads this as its helper, and
+-- the specs `require 'support'` (lpath lua/spec/?.lua): one copy serves both.
+if package.loaded.support then return package.loaded.support end
+
+local function read_command(command)
+  local pipe = assert(io.popen(command))
+  local output = pipe:read('*a')
+  pipe:close()
+  return output
+end
+
+-- The interpreter's name as the Makefile knows it: luajit, else lua5.1 ... lua5.4.
+local interpreter = rawget(_G, 'jit') and 'luajit' or ('lua' .. _VERSION:match('%d+%.%d+'))
+local module_dir = 'target/lua/' .. interpreter
+local module_path = module_dir .. '/kumo_parallelism.so'
+
+local probe = io.open(module_path)
+if not probe then
+  error(string.format('%s is missing: run `make module LUA=%s` (or `make modules`) first, from the repository root',
+    module_path, interpreter), 0)
+end
+probe:close()
+
+local pwd = assert(os.getenv('PWD'), 'PWD is not set')
+-- absolute, so that child processes started elsewhere find the same module
+package.cpath = pwd .. '/' .. module_dir .. '/?.so;' .. package.cpath
+
+local support = {
+  interpreter = interpreter,
+  -- built if needed; make prints its path last
+  std_reference = read_command('make -s --no-print-directory std-reference'):match('([^\n]+)\n?$'),
+  read_command = read_command,
+}
+package.loaded.support = support
+return support
