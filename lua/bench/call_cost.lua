@@ -1,5 +1,6 @@
--- Times CALLS calls of one measure and prints nanoseconds per call (process CPU time,
--- os.clock, the same clock as `std_parallelism --bench`). Run by scripts/bench.sh.
+-- Times CALLS calls of one measure and prints nanoseconds per call in wall-clock time
+-- (luv's monotonic hrtime; `std_parallelism --bench` reads the same kind of clock), so that
+-- io.popen('nproc') pays for its fork and exec too. Run by scripts/bench.sh.
 --   lua call_cost.lua MEASURE CALLS
 -- MEASURE: detect | override (the runner sets the variable) | explain | luv | nproc
 local measure, calls = arg[1], tonumber(arg[2])
@@ -21,7 +22,7 @@ local calls_of = {
 local call = assert(calls_of[measure], 'unknown measure ' .. tostring(measure))()
 assert(call(), measure .. ' gave no answer')
 
-local start = os.clock()
+local hrtime = require('luv').hrtime
+local start = hrtime()
 for _ = 1, calls do call() end
-local elapsed = os.clock() - start
-io.write(string.format('%.1f\n', elapsed * 1e9 / calls))
+io.write(string.format('%.1f\n', (hrtime() - start) / calls))

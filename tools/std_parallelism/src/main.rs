@@ -3,15 +3,11 @@
 //! It ignores KUMO_AVAILABLE_PARALLELISM on purpose: it is the detection baseline.
 //!
 //! `std_parallelism --bench N` instead times N calls and prints nanoseconds per call, in
-//! process CPU time: the clock Lua's os.clock() reads, so `make bench` compares like with like.
+//! wall-clock time (a monotonic clock, as lua/bench/call_cost.lua reads with luv's hrtime),
+//! so `make bench` compares what a caller waits for, like with like.
 
-use std::os::raw::c_long;
 use std::process::ExitCode;
-
-extern "C" {
-    /// C's clock(): process CPU time in units of CLOCKS_PER_SEC, which POSIX fixes at 10^6.
-    fn clock() -> c_long;
-}
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,13 +35,11 @@ fn print_answer() -> ExitCode {
 }
 
 fn bench(calls: u32) -> ExitCode {
-    // SAFETY: clock() has no preconditions.
-    let start = unsafe { clock() };
+    let start = Instant::now();
     for _ in 0..calls {
         std::hint::black_box(std::thread::available_parallelism().ok());
     }
-    let end = unsafe { clock() };
-    println!("{:.1}", (end - start) as f64 * 1000.0 / f64::from(calls));
+    println!("{:.1}", start.elapsed().as_nanos() as f64 / f64::from(calls));
     ExitCode::SUCCESS
 }
 
