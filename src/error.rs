@@ -3,7 +3,7 @@
 //! Each message starts with what was wrong and quotes the offending value, so that
 //! a person reading a Lua traceback knows what to change without reading code.
 
-use crate::parallelism::{OVERRIDE_MAX, OVERRIDE_VAR};
+use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 
 /// Why [`available_parallelism`](crate::available_parallelism) could not answer.
 #[derive(Debug, thiserror::Error)]

@@ -1,74 +1,17 @@
 //! explain(): why `available_parallelism()` is what it is.
 //!
-//! It gathers the override, the affinity mask, the online CPU count and every cgroup level,
-//! derives the number by std's rules, and names what decided. It never fails: a bad
-//! override is reported in the result, because explain() is how a person finds it.
+//! It gathers the override, the affinity masks, the online CPU count and every cgroup
+//! level, derives the number by std's rules, names what decided, and lists what misleads.
+//! It never fails: a bad override is reported in the result, because explain() is how a
+//! person finds it.
 
-use std::fmt;
-use std::num::NonZeroUsize;
-
-use crate::parallelism::{self, OVERRIDE_VAR};
+use crate::diagnose;
+use crate::explanation::{derive, Explanation, OverrideSetting, Source};
+use crate::parallelism;
 #[cfg(target_os = "linux")]
 use crate::probes::{self, Roots};
-use crate::probes::{Affinity, CgroupReport, CgroupVersion};
-
-/// What decided the number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// `KUMO_AVAILABLE_PARALLELISM` is set (and valid, or the value is an error).
-    Override,
-    /// A cgroup quota below the CPUs the affinity mask allows.
-    Cgroup,
-    /// The calling thread's CPU affinity mask.
-    Affinity,
-    /// The online CPU count, because the affinity mask could not be read.
-    Online,
-}
-
-impl Source {
-    /// The name Lua sees: "override", "cgroup", "affinity" or "online".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Override => "override",
-            Source::Cgroup => "cgroup",
-            Source::Affinity => "affinity",
-            Source::Online => "online",
-        }
-    }
-}
-
-/// `KUMO_AVAILABLE_PARALLELISM` as set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverrideSetting {
-    /// The value as set (bytes that are not UTF-8 shown as U+FFFD).
-    pub raw: String,
-    /// Why the value is rejected, when it is.
-    pub error: Option<String>,
-}
-
-/// Why the number is what it is. Built by [`explain`]; its `Display` is a short report.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Explanation {
-    /// Exactly what [`available_parallelism`](crate::available_parallelism) returns here;
-    /// `None` when it would fail (an invalid override, or std failing).
-    pub value: Option<NonZeroUsize>,
-    /// What decided.
-    pub source: Source,
-    /// The override, `None` when the variable is unset.
-    pub override_setting: Option<OverrideSetting>,
-    /// The calling thread's affinity mask; `None` when unreadable or not on Linux.
-    pub affinity: Option<Affinity>,
-    /// `sysconf(_SC_NPROCESSORS_ONLN)`; `None` when it fails or not on Linux.
-    pub online: Option<usize>,
-    /// std's own answer, `None` when std failed.
-    pub std: Option<NonZeroUsize>,
-    /// The cgroup hierarchy's view; `None` without cgroup information.
-    pub cgroup: Option<CgroupReport>,
-    /// The number the probes derive by std's rules; equal to [`Explanation::std`] unless
-    /// the kernel changed its answer between the two reads.
-    pub derived: Option<NonZeroUsize>,
-}
+use crate::probes::{Affinity, CgroupProbe};
+use crate::variable::OVERRIDE_VAR;
 
 /// Explains the answer of [`available_parallelism`](crate::available_parallelism) in
 /// this process and thread, now.
@@ -93,8 +36,10 @@ pub fn explain() -> Explanation {
             parsed.ok().flatten(),
         )
     });
-    let (affinity, online, cgroup) = probe();
-    let derivation = derive(cgroup.as_ref(), affinity.as_ref(), online);
+    let probed = probe();
+    let cgroup = probed.cgroup.report;
+    let affinity = probed.affinity.as_ref().ok().cloned();
+    let derivation = derive(cgroup.as_ref(), affinity.as_ref(), probed.online);
 
     let (value, source) = match &override_setting {
         Some((setting, count)) if count.is_some() || setting.error.is_some() => {
@@ -103,240 +48,59 @@ pub fn explain() -> Explanation {
         // unset, or empty/whitespace: detection decides
         _ => (std_answer, derivation.map_or(Source::Online, |(_, source)| source)),
     };
-    Explanation {
+    let mut why = Explanation {
         value,
         source,
         override_setting: override_setting.map(|(setting, _)| setting),
         affinity,
-        online,
+        affinity_error: probed.affinity.err().flatten(),
+        process_affinity: probed.process_affinity,
+        online: probed.online,
         std: std_answer,
         cgroup,
+        unreadable: probed.cgroup.unreadable,
+        cgroup2_elsewhere: probed.cgroup.cgroup2_elsewhere,
         derived: derivation.map(|(count, _)| count),
-    }
+        findings: Vec::new(),
+    };
+    why.findings = diagnose::findings(&why);
+    why
+}
+
+/// What the kernel said. `affinity` is `Err(Some(error))` when the calling thread's mask
+/// cannot be read, and `Err(None)` where there is no mask to read (not Linux): only the
+/// former is a finding.
+struct Probed {
+    affinity: Result<Affinity, Option<String>>,
+    process_affinity: Option<Affinity>,
+    online: Option<usize>,
+    cgroup: CgroupProbe,
 }
 
 #[cfg(target_os = "linux")]
-fn probe() -> (Option<Affinity>, Option<usize>, Option<CgroupReport>) {
-    (probes::affinity(), probes::online_cpus(), probes::cgroup(&Roots::default()))
+fn probe() -> Probed {
+    Probed {
+        affinity: probes::affinity().map_err(|err| Some(err.to_string())),
+        process_affinity: probes::process_affinity().ok(),
+        online: probes::online_cpus(),
+        cgroup: probes::cgroup(&Roots::default()),
+    }
 }
 
 /// Elsewhere std's answer is all there is; explain() reports it with nothing beneath.
 #[cfg(not(target_os = "linux"))]
-fn probe() -> (Option<Affinity>, Option<usize>, Option<CgroupReport>) {
-    (None, None, None)
-}
-
-/// std's rule: the quota (at least 1) caps the affinity count; without a usable mask, it
-/// caps the online count.
-fn derive(
-    cgroup: Option<&CgroupReport>,
-    affinity: Option<&Affinity>,
-    online: Option<usize>,
-) -> Option<(NonZeroUsize, Source)> {
-    let quota = cgroup.and_then(CgroupReport::whole_quota).unwrap_or(usize::MAX).max(1);
-    if let Some(mask) = affinity.filter(|mask| mask.fits_std_set && mask.count > 0) {
-        // the fractional quota decides the source: 0.5 CPU on a 1-CPU mask still binds
-        let binds = cgroup.and_then(CgroupReport::quota).is_some_and(|q| q < mask.count as f64);
-        let source = if binds { Source::Cgroup } else { Source::Affinity };
-        return Some((NonZeroUsize::new(mask.count.min(quota))?, source));
-    }
-    Some((NonZeroUsize::new(online?.min(quota))?, Source::Online))
-}
-
-impl fmt::Display for Explanation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.override_setting {
-            None => writeln!(f, "override: {OVERRIDE_VAR} is unset")?,
-            Some(setting) => match &setting.error {
-                Some(error) => writeln!(f, "override: {error}")?,
-                None => writeln!(f, "override: {OVERRIDE_VAR}={:?}", setting.raw)?,
-            },
-        }
-        match &self.affinity {
-            Some(mask) => writeln!(f, "affinity: {} CPUs ({})", mask.count, mask.cpus)?,
-            None => writeln!(f, "affinity: unknown")?,
-        }
-        match self.online {
-            Some(online) => writeln!(f, "online: {online} CPUs")?,
-            None => writeln!(f, "online: unknown")?,
-        }
-        match &self.cgroup {
-            None => writeln!(f, "cgroup: none")?,
-            Some(cgroup) => write_cgroup(f, cgroup)?,
-        }
-        match self.std {
-            Some(count) => writeln!(f, "std: {count}")?,
-            None => writeln!(f, "std: failed")?,
-        }
-        write!(f, "decision: {}", self.decision())
-    }
-}
-
-fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Result {
-    let version = match cgroup.version {
-        CgroupVersion::V1 => 1,
-        CgroupVersion::V2 => 2,
-    };
-    match cgroup.quota() {
-        Some(quota) => writeln!(f, "cgroup: v{version} {}, quota {quota} CPUs", cgroup.path)?,
-        None => writeln!(f, "cgroup: v{version} {}, no quota", cgroup.path)?,
-    }
-    for level in &cgroup.levels {
-        let setting = match (&level.limit, &level.period) {
-            (None, _) => {
-                writeln!(f, "  {}: no limit file", level.path)?;
-                continue;
-            }
-            (Some(limit), Some(period)) => format!("{limit} {period}"),
-            (Some(limit), None) => format!("{limit} (no period)"),
-        };
-        let meaning = match level.cpus {
-            Some(cpus) => format!("{cpus} CPUs"),
-            None => "no limit".to_owned(),
-        };
-        let binds = if level.binds { " (binds)" } else { "" };
-        writeln!(f, "  {}: {setting} = {meaning}{binds}", level.path)?;
-    }
-    if let Some(note) = &cgroup.note {
-        writeln!(f, "  note: {note}")?;
-    }
-    Ok(())
-}
-
-impl Explanation {
-    /// The last line of the report: the number and what decided it.
-    pub fn decision(&self) -> String {
-        let Some(value) = self.value else {
-            return match self.source {
-                Source::Override => format!("error (invalid {OVERRIDE_VAR})"),
-                _ => "error (std::thread::available_parallelism() failed)".to_owned(),
-            };
-        };
-        match self.source {
-            Source::Override => format!("{value} (override {OVERRIDE_VAR})"),
-            Source::Cgroup => {
-                let binding =
-                    self.cgroup.as_ref().and_then(|c| Some((c.binding_level()?, c.quota()?)));
-                match binding {
-                    Some((level, quota)) => {
-                        let rounding = if quota < 1.0 {
-                            ", raised to 1"
-                        } else if quota.fract() != 0.0 {
-                            ", floored"
-                        } else {
-                            ""
-                        };
-                        format!("{value} (cgroup {}: {quota} CPUs{rounding})", level.path)
-                    }
-                    None => format!("{value} (cgroup)"),
-                }
-            }
-            Source::Affinity => match &self.affinity {
-                Some(mask) => format!("{value} (affinity: CPUs {})", mask.cpus),
-                None => format!("{value} (affinity)"),
-            },
-            Source::Online => format!("{value} (online CPUs; the affinity mask could not be read)"),
-        }
+fn probe() -> Probed {
+    Probed {
+        affinity: Err(None),
+        process_affinity: None,
+        online: None,
+        cgroup: CgroupProbe::default(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probes::CgroupLevel;
-
-    fn mask(count: usize) -> Affinity {
-        Affinity { count, cpus: format!("0-{}", count - 1), fits_std_set: true }
-    }
-
-    fn quota_of(limit: &str, period: &str) -> CgroupReport {
-        let mut report = CgroupReport::new(CgroupVersion::V2, "/pod/ctr".into());
-        report.levels.push(CgroupLevel {
-            path: "/pod/ctr".into(),
-            limit: Some(limit.into()),
-            period: Some(period.into()),
-            cpus: crate::probes::cgroup_v2_fraction(limit, period),
-            binds: false,
-        });
-        report.mark_binding_level();
-        report
-    }
-
-    fn derived(
-        cgroup: Option<&CgroupReport>,
-        affinity: Option<&Affinity>,
-        online: Option<usize>,
-    ) -> (usize, Source) {
-        let (count, source) = derive(cgroup, affinity, online).expect("derivable");
-        (count.get(), source)
-    }
-
-    #[test]
-    fn quota_below_the_mask_decides() {
-        assert_eq!(
-            derived(Some(&quota_of("150000", "100000")), Some(&mask(4)), Some(4)),
-            (1, Source::Cgroup)
-        );
-    }
-
-    #[test]
-    fn quota_below_one_is_raised_to_one() {
-        assert_eq!(
-            derived(Some(&quota_of("50000", "100000")), Some(&mask(4)), Some(4)),
-            (1, Source::Cgroup)
-        );
-    }
-
-    #[test]
-    fn half_a_cpu_on_one_cpu_is_still_the_cgroup() {
-        assert_eq!(
-            derived(Some(&quota_of("50000", "100000")), Some(&mask(1)), Some(1)),
-            (1, Source::Cgroup)
-        );
-    }
-
-    #[test]
-    fn quota_equal_to_the_mask_leaves_affinity_deciding() {
-        assert_eq!(
-            derived(Some(&quota_of("200000", "100000")), Some(&mask(2)), Some(8)),
-            (2, Source::Affinity)
-        );
-    }
-
-    #[test]
-    fn without_a_mask_the_online_count_decides() {
-        assert_eq!(
-            derived(Some(&quota_of("300000", "100000")), None, Some(8)),
-            (3, Source::Online)
-        );
-        assert_eq!(derived(None, None, Some(8)), (8, Source::Online));
-    }
-
-    #[test]
-    fn a_mask_beyond_std_set_falls_back_to_online_like_std() {
-        let wide = Affinity { fits_std_set: false, ..mask(2000) };
-        assert_eq!(derived(None, Some(&wide), Some(2048)), (2048, Source::Online));
-    }
-
-    #[test]
-    fn decision_names_the_binding_level_and_the_rounding() {
-        let why = |limit: &str, value: usize| Explanation {
-            value: NonZeroUsize::new(value),
-            source: Source::Cgroup,
-            override_setting: None,
-            affinity: Some(mask(4)),
-            online: Some(4),
-            std: NonZeroUsize::new(value),
-            cgroup: Some(quota_of(limit, "100000")),
-            derived: NonZeroUsize::new(value),
-        };
-        assert_eq!(why("150000", 1).decision(), "1 (cgroup /pod/ctr: 1.5 CPUs, floored)");
-        assert_eq!(why("50000", 1).decision(), "1 (cgroup /pod/ctr: 0.5 CPUs, raised to 1)");
-        assert_eq!(why("300000", 3).decision(), "3 (cgroup /pod/ctr: 3 CPUs)");
-        let report = why("150000", 1).to_string();
-        assert!(report.ends_with("decision: 1 (cgroup /pod/ctr: 1.5 CPUs, floored)"), "{report}");
-        assert!(report.contains("  /pod/ctr: 150000 100000 = 1.5 CPUs (binds)"), "{report}");
-    }
 
     #[test]
     fn explain_here_agrees_with_std() {

@@ -7,7 +7,8 @@
 //! and a Rust API for hosts that embed Lua.
 //!
 //! The crate has three rooms: [`available_parallelism`] (the core, no Lua types), the
-//! Linux [`probes`] behind [`explain`], and the Lua binding ([`register`] and the
+//! Linux [`probes`] behind [`explain`] (whose [`Explanation::findings`] say what misleads
+//! and what to change), and the Lua binding ([`register`] and the
 //! `luaopen_kumo_parallelism` entry of the loadable module).
 //!
 //! # Features
@@ -61,15 +62,22 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+mod diagnose;
 mod error;
 mod explain;
+mod explanation;
+mod finding;
 mod lua;
 mod parallelism;
+mod variable;
 // Only Linux has the kernel files explain() reads; elsewhere the types stay, unused.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub mod probes;
 
 pub use error::{Error, OverrideProblem};
-pub use explain::{explain, Explanation, OverrideSetting, Source};
+pub use explain::explain;
+pub use explanation::{Explanation, OverrideSetting, Source};
+pub use finding::{Finding, FindingCode};
 pub use lua::{build_module, register, MODULE_NAME, VERSION};
-pub use parallelism::{available_parallelism, parse_override, OVERRIDE_MAX, OVERRIDE_VAR};
+pub use parallelism::{available_parallelism, parse_override};
+pub use variable::{OVERRIDE_MAX, OVERRIDE_VAR};

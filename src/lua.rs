@@ -7,7 +7,8 @@
 
 use mlua::{Function, Lua, Table, Value};
 
-use crate::explain::{self, Explanation};
+use crate::explain;
+use crate::explanation::Explanation;
 use crate::parallelism;
 use crate::probes::{CgroupReport, CgroupVersion};
 
@@ -84,6 +85,14 @@ fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
     if let Some(cgroup) = &why.cgroup {
         table.raw_set("cgroup", cgroup_table(lua, cgroup)?)?;
     }
+    let findings = lua.create_table_with_capacity(why.findings.len(), 0)?;
+    for finding in &why.findings {
+        let entry = lua.create_table_with_capacity(0, 2)?;
+        entry.raw_set("code", finding.code.as_str())?;
+        entry.raw_set("text", finding.text.as_str())?;
+        findings.raw_push(entry)?;
+    }
+    table.raw_set("findings", findings)?;
     // The report is formatted only if someone asks for it.
     let why = why.clone();
     let metatable = lua.create_table()?;
@@ -158,8 +167,9 @@ mod annotation_tests {
     use std::num::NonZeroUsize;
 
     use super::*;
-    use crate::explain::{OverrideSetting, Source};
-    use crate::probes::{Affinity, CgroupLevel};
+    use crate::explanation::{OverrideSetting, Source};
+    use crate::finding::{Finding, FindingCode};
+    use crate::probes::CgroupLevel;
 
     type Classes = BTreeMap<String, BTreeSet<String>>;
 
@@ -206,11 +216,11 @@ mod annotation_tests {
             value: NonZeroUsize::new(1),
             source: Source::Cgroup,
             override_setting: Some(OverrideSetting { raw: "x".into(), error: Some("bad".into()) }),
-            affinity: Some(Affinity { count: 2, cpus: "0-1".into(), fits_std_set: true }),
-            online: Some(2),
             std: NonZeroUsize::new(1),
             cgroup: Some(cgroup),
             derived: NonZeroUsize::new(1),
+            findings: vec![Finding { code: FindingCode::QuotaFloored, text: "floored".into() }],
+            ..Explanation::unconfined(2)
         }
     }
 
@@ -221,6 +231,7 @@ mod annotation_tests {
         let explanation = explanation_table(&lua, &everything()).unwrap();
         let cgroup: Table = explanation.get("cgroup").unwrap();
         let levels: Table = cgroup.get("levels").unwrap();
+        let findings: Table = explanation.get("findings").unwrap();
         let actual: Classes = [
             ("kumo_parallelism", keys(&module)),
             ("kumo_parallelism.Explanation", keys(&explanation)),
@@ -228,6 +239,7 @@ mod annotation_tests {
             ("kumo_parallelism.Affinity", keys(&explanation.get("affinity").unwrap())),
             ("kumo_parallelism.Cgroup", keys(&cgroup)),
             ("kumo_parallelism.CgroupLevel", keys(&levels.get(1).unwrap())),
+            ("kumo_parallelism.Finding", keys(&findings.get(1).unwrap())),
         ]
         .into_iter()
         .map(|(class, keys)| (class.to_owned(), keys))

@@ -6,13 +6,7 @@
 use std::num::NonZeroUsize;
 
 use crate::error::{Error, OverrideProblem};
-
-/// The environment variable that, when it holds a valid count, replaces detection.
-pub const OVERRIDE_VAR: &str = "KUMO_AVAILABLE_PARALLELISM";
-
-/// The largest override accepted: every supported Lua represents it exactly,
-/// including Lua 5.1 and LuaJIT whose numbers are doubles.
-pub const OVERRIDE_MAX: u64 = u32::MAX as u64;
+use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 
 /// How many threads this process should use.
 ///

@@ -21,7 +21,12 @@ function kumo_parallelism.available_parallelism() end
 
 ---Why `available_parallelism()` is what it is. Never raises, not even for a bad override.
 ---`tostring()` of the result is a short report ending with the decision.
----@return kumo_parallelism.Explanation
+---@---One condition that makes the number mislead, in the order of the codes below.
+---@class kumo_parallelism.Finding
+---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"cgroup2-elsewhere"|"detection-changed"
+---@field text string the facts with their numbers, and what to change
+
+return kumo_parallelism.Explanation
 function kumo_parallelism.explain() end
 
 ---@class kumo_parallelism.Explanation
@@ -33,6 +38,7 @@ function kumo_parallelism.explain() end
 ---@field std integer? std's own answer; nil if std failed
 ---@field derived integer? the number derived from the probes by std's rules
 ---@field cgroup kumo_parallelism.Cgroup? nil without cgroup information
+---@field findings kumo_parallelism.Finding[] what misleads and what to change, possibly empty
 
 ---@class kumo_parallelism.Override
 ---@field raw string the value as set
@@ -56,5 +62,10 @@ function kumo_parallelism.explain() end
 ---@field period string? the period as read
 ---@field cpus number? limit / period in CPUs, when both are numbers and the period is not 0
 ---@field binds true? set on the level that sets the quota
+
+---One condition that makes the number mislead, in the order of the codes below.
+---@class kumo_parallelism.Finding
+---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"cgroup2-elsewhere"|"detection-changed"
+---@field text string the facts with their numbers, and what to change
 
 return kumo_parallelism

@@ -1,4 +1,5 @@
-//! The calling thread's CPU affinity mask and the online CPU count.
+//! The CPU affinity masks of the calling thread (what std counts) and of the process's
+//! main thread, and the online CPU count.
 
 /// The CPUs the calling thread may run on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,26 +19,42 @@ const STD_SET_BITS: usize = 1024;
 const MAX_SET_BITS: usize = 1 << 22;
 const WORD_BITS: usize = libc::c_ulong::BITS as usize;
 
-/// The calling thread's affinity mask, or `None` when the kernel will not say.
+/// The calling thread's affinity mask, the one std counts; the error when the kernel will
+/// not say.
 #[cfg(target_os = "linux")]
-pub fn affinity() -> Option<Affinity> {
+pub fn affinity() -> std::io::Result<Affinity> {
+    affinity_of(0)
+}
+
+/// The affinity mask of the process's main thread (its pid), to compare with the calling
+/// thread's: a thread that pinned itself sees fewer CPUs than the process was given.
+#[cfg(target_os = "linux")]
+pub fn process_affinity() -> std::io::Result<Affinity> {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    affinity_of(unsafe { libc::getpid() })
+}
+
+/// `sched_getaffinity(pid)`, with a set grown past 1024 CPU ids while the kernel says the
+/// ids do not fit; pid 0 is the calling thread.
+#[cfg(target_os = "linux")]
+fn affinity_of(pid: libc::pid_t) -> std::io::Result<Affinity> {
     let mut bits = STD_SET_BITS;
     loop {
         let mut words: Vec<libc::c_ulong> = vec![0; bits / WORD_BITS];
         let bytes = words.len() * std::mem::size_of::<libc::c_ulong>();
-        // SAFETY: the buffer holds `bytes` writable bytes; pid 0 is the calling thread.
-        let rc = unsafe { libc::sched_getaffinity(0, bytes, words.as_mut_ptr().cast()) };
+        // SAFETY: the buffer holds `bytes` writable bytes.
+        let rc = unsafe { libc::sched_getaffinity(pid, bytes, words.as_mut_ptr().cast()) };
         if rc == 0 {
-            return Some(Affinity {
+            return Ok(Affinity {
                 count: words.iter().map(|w| w.count_ones() as usize).sum(),
                 cpus: compact_list(&words),
                 fits_std_set: bits == STD_SET_BITS,
             });
         }
         // EINVAL: the kernel's CPU ids do not fit; anything else will not get better.
-        let einval = std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL);
-        if !einval || bits >= MAX_SET_BITS {
-            return None;
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINVAL) || bits >= MAX_SET_BITS {
+            return Err(err);
         }
         bits *= 2;
     }
@@ -94,5 +111,25 @@ mod tests {
         assert!(mask.count >= 1);
         assert!(mask.fits_std_set);
         assert!(mask.count <= online_cpus().unwrap().max(mask.count));
+    }
+
+    #[test]
+    fn a_thread_that_pins_itself_sees_fewer_cpus_than_its_process() {
+        let process = process_affinity().expect("the process's mask");
+        let first_cpu: usize =
+            process.cpus.split([',', '-']).next().unwrap().parse().expect("a CPU id");
+        let (thread, process_seen_from_thread) = std::thread::spawn(move || {
+            // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET stays inside it.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(first_cpu, &mut set);
+                assert_eq!(libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set), 0);
+            }
+            (affinity().unwrap(), process_affinity().unwrap())
+        })
+        .join()
+        .unwrap();
+        assert_eq!((thread.count, thread.cpus), (1, first_cpu.to_string()));
+        assert_eq!(process_seen_from_thread, process);
     }
 }

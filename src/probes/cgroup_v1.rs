@@ -2,9 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cgroup_v2::fraction;
-use super::cgroups::{level_path, CgroupLevel, CgroupReport, Roots};
-use super::mountinfo;
+use super::cgroups::{fraction, level_path, CgroupLevel, CgroupReport, Roots};
+use super::{mountinfo, read_limit_file, UnreadableFile};
 
 /// Microseconds of CPU time per period the group may use; -1 when unlimited.
 const CFS_QUOTA_US: &str = "cpu.cfs_quota_us";
@@ -13,20 +12,36 @@ const CFS_PERIOD_US: &str = "cpu.cfs_period_us";
 
 /// Finds the hierarchy as std does (`cpu`, then `cpu,cpuacct` under `/sys/fs/cgroup`,
 /// then mountinfo), takes the first whose directory for this cgroup exists, and reads
-/// every level from there up to the mount point.
-pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupReport) {
+/// every level from there up to the mount point. Files that exist but cannot be read go
+/// to `unreadable`.
+pub(crate) fn walk(
+    roots: &Roots,
+    relative_path: &Path,
+    report: &mut CgroupReport,
+    unreadable: &mut Vec<UnreadableFile>,
+) {
     let usual_mounts = [roots.sys_fs_cgroup.join("cpu"), roots.sys_fs_cgroup.join("cpu,cpuacct")]
         .into_iter()
         .map(|mount| (mount, relative_path.to_path_buf()));
     // mountinfo can be long, so std reads it only when the usual places fail
+    let mut mountinfo_error = None;
     let from_mountinfo =
-        std::iter::once_with(|| mountinfo::cpu_mount(&roots.proc_self_mountinfo, relative_path))
-            .flatten();
+        std::iter::once_with(|| match super::read_kernel_file(&roots.proc_self_mountinfo) {
+            Ok(content) => mountinfo::cpu_mount(&content, relative_path),
+            Err(err) => {
+                mountinfo_error = Some(err);
+                None
+            }
+        })
+        .flatten();
 
-    let Some((mount, group)) = usual_mounts
+    let found = usual_mounts
         .chain(from_mountinfo)
-        .find(|(mount, group)| mount.join(group).try_exists().unwrap_or(false))
-    else {
+        .find(|(mount, group)| mount.join(group).try_exists().unwrap_or(false));
+    if let Some(err) = mountinfo_error {
+        super::note_unreadable(&roots.proc_self_mountinfo, &err, unreadable);
+    }
+    let Some((mount, group)) = found else {
         report.note =
             Some(format!("no cpu controller hierarchy holds {}: no quota applies", report.path));
         return;
@@ -34,8 +49,8 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
 
     let mut dir: PathBuf = mount.join(&group);
     while dir.starts_with(&mount) {
-        let read =
-            |name| super::read_kernel_text(&dir.join(name)).map(|text| text.trim().to_owned());
+        let mut read =
+            |name| read_limit_file(&dir.join(name), unreadable).map(|text| text.trim().to_owned());
         let limit = read(CFS_QUOTA_US);
         let period = read(CFS_PERIOD_US);
         report.levels.push(CgroupLevel {

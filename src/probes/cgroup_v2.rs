@@ -2,18 +2,24 @@
 
 use std::path::Path;
 
-use super::cgroups::{level_path, CgroupLevel, CgroupReport, Roots};
+use super::cgroups::{fraction, level_path, CgroupLevel, CgroupReport};
+use super::{read_limit_file, UnreadableFile};
 
 /// Lists the controllers enabled in a cgroup2 directory; its presence marks cgroup2.
 const CGROUP_CONTROLLERS: &str = "cgroup.controllers";
 /// `$MAX $PERIOD`: the quota in microseconds per period, `max` when unlimited.
 const CPU_MAX: &str = "cpu.max";
 
-/// Walks from the leaf up, as std does: only under `roots.sys_fs_cgroup`, only when the
-/// leaf has `cgroup.controllers`, and stopping at a `cpu.max` whose first line is missing
-/// or has a single field (std gives up on the rest of the walk there).
-pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupReport) {
-    let mount = roots.sys_fs_cgroup.as_path();
+/// Walks from the leaf up to `mount`, as std does (std only ever passes `/sys/fs/cgroup`):
+/// only when the leaf has `cgroup.controllers`, and stopping at a `cpu.max` whose first
+/// line is missing or has a single field (std gives up on the rest of the walk there).
+/// A `cpu.max` that exists but cannot be read goes to `unreadable`.
+pub(crate) fn walk(
+    mount: &Path,
+    relative_path: &Path,
+    report: &mut CgroupReport,
+    unreadable: &mut Vec<UnreadableFile>,
+) {
     let mut dir = mount.join(relative_path);
     if !dir.join(CGROUP_CONTROLLERS).try_exists().unwrap_or(false) {
         report.note = Some(format!(
@@ -32,7 +38,7 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
             cpus: None,
             binds: false,
         };
-        if let Some(content) = super::read_kernel_text(&dir.join(CPU_MAX)) {
+        if let Some(content) = read_limit_file(&dir.join(CPU_MAX), unreadable) {
             let mut fields = content.lines().next().unwrap_or_default().split(' ');
             let limit = fields.next().filter(|f| !f.is_empty());
             let period = fields.next();
@@ -53,11 +59,4 @@ pub(crate) fn walk(roots: &Roots, relative_path: &Path, report: &mut CgroupRepor
             break;
         }
     }
-}
-
-/// limit / period in CPUs when both are unsigned numbers and the period is not zero.
-pub(crate) fn fraction(limit: Option<&str>, period: Option<&str>) -> Option<f64> {
-    let limit = limit?.parse::<usize>().ok()?;
-    let period = period?.parse::<usize>().ok()?;
-    (period > 0).then(|| limit as f64 / period as f64)
 }

@@ -1,8 +1,8 @@
-//! Which cgroup this process is in, and the CPU quota its hierarchy imposes.
+//! What the cgroup probes share: where they read ([`Roots`]), what they report
+//! ([`CgroupReport`], one [`CgroupLevel`] per directory), and the arithmetic of a quota.
+//! The version-specific walks (`cgroup_v1`, `cgroup_v2`) import this file, never the reverse.
 
 use std::path::{Path, PathBuf};
-
-use super::{cgroup_v1, cgroup_v2};
 
 /// Where the cgroup probes read. [`Roots::default`] is the real system.
 #[derive(Debug, Clone)]
@@ -103,102 +103,15 @@ impl CgroupReport {
     }
 }
 
-/// The cgroup this process is in and what its hierarchy limits, read as std reads it;
-/// `None` when `/proc/self/cgroup` is unreadable or names no usable hierarchy.
-pub fn cgroup(roots: &Roots) -> Option<CgroupReport> {
-    let membership = super::read_kernel_file(&roots.proc_self_cgroup)?;
-    let (relative_path, version) = parse_membership(&membership)?;
-    let mut report = CgroupReport::new(version, format!("/{}", relative_path.display()));
-    match version {
-        CgroupVersion::V1 => cgroup_v1::walk(roots, &relative_path, &mut report),
-        CgroupVersion::V2 => cgroup_v2::walk(roots, &relative_path, &mut report),
-    }
-    report.mark_binding_level();
-    Some(report)
-}
-
-/// Picks the hierarchy std uses from `/proc/self/cgroup`: the last v1 line whose
-/// controllers include `cpu`, else the v2 line (`0::/path`). Returns the path without its
-/// leading `/`. Mirrors std's fold, including that a line with a version but no path field
-/// forgets what was found before it.
-pub(crate) fn parse_membership(content: &[u8]) -> Option<(PathBuf, CgroupVersion)> {
-    let found = content.split(|&byte| byte == b'\n').fold(None, |previous, line| {
-        let mut fields = line.splitn(3, |&byte| byte == b':');
-        let version = match fields.nth(1) {
-            Some(b"") => CgroupVersion::V2,
-            Some(controllers)
-                if std::str::from_utf8(controllers)
-                    .is_ok_and(|list| list.split(',').any(|name| name == "cpu")) =>
-            {
-                CgroupVersion::V1
-            }
-            _ => return previous,
-        };
-        // an already-found v1 line trumps v2, since it names its controllers explicitly
-        if previous.is_some() && version == CgroupVersion::V2 {
-            return previous;
-        }
-        let path = fields.next()?;
-        // std skips the first byte, the leading '/'
-        Some((path.get(1..).unwrap_or_default().to_vec(), version))
-    })?;
-    let (path, version) = found;
-    Some((path_from_bytes(path), version))
-}
-
-#[cfg(unix)]
-fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt;
-    PathBuf::from(std::ffi::OsString::from_vec(bytes))
-}
-
-#[cfg(not(unix))]
-fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// The cgroup path of `dir` below `mount`: `/` for the mount itself.
 pub(crate) fn level_path(mount: &Path, dir: &Path) -> String {
     let below = dir.strip_prefix(mount).unwrap_or(dir);
     format!("/{}", below.display())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn membership(text: &str) -> Option<(String, CgroupVersion)> {
-        parse_membership(text.as_bytes()).map(|(p, v)| (p.display().to_string(), v))
-    }
-
-    #[test]
-    fn v2_only() {
-        assert_eq!(membership("0::/pod/ctr\n"), Some(("pod/ctr".into(), CgroupVersion::V2)));
-    }
-
-    #[test]
-    fn v1_cpu_line_trumps_v2() {
-        let text = "12:memory:/m\n3:cpu,cpuacct:/docker/abc\n0::/other\n";
-        assert_eq!(membership(text), Some(("docker/abc".into(), CgroupVersion::V1)));
-    }
-
-    #[test]
-    fn v1_without_cpu_controller_is_ignored() {
-        assert_eq!(membership("4:memory:/m\n2:cpuacct:/a\n"), None);
-    }
-
-    #[test]
-    fn empty_file_names_nothing() {
-        assert_eq!(membership(""), None);
-    }
-
-    #[test]
-    fn line_without_path_field_forgets_earlier_lines() {
-        assert_eq!(membership("0::/pod\n1:cpu\n"), None);
-    }
-
-    #[test]
-    fn empty_path_is_the_root() {
-        assert_eq!(membership("0::\n"), Some((String::new(), CgroupVersion::V2)));
-    }
+/// limit / period in CPUs when both are unsigned numbers and the period is not zero.
+pub(crate) fn fraction(limit: Option<&str>, period: Option<&str>) -> Option<f64> {
+    let limit = limit?.parse::<usize>().ok()?;
+    let period = period?.parse::<usize>().ok()?;
+    (period > 0).then(|| limit as f64 / period as f64)
 }

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{cgroup, CgroupReport, CgroupVersion, Roots};
+use super::cgroups::{CgroupReport, CgroupVersion, Roots};
+use super::membership::cgroup;
 
 fn fixture(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/cgroups").join(case)
@@ -17,8 +18,62 @@ fn roots(case: &str) -> Roots {
     }
 }
 
+/// A file or directory made for one test under the temporary directory, removed on drop.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    fn unique_path(name: &str) -> PathBuf {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        std::env::temp_dir().join(format!("kumo-{name}-{}-{n}", std::process::id()))
+    }
+
+    fn file(name: &str, content: &str) -> Scratch {
+        let path = Scratch::unique_path(name);
+        std::fs::write(&path, content).unwrap();
+        Scratch { path }
+    }
+
+    /// A copy of fixture `case` in which each of `directories` (relative paths) is made a
+    /// directory: opening it works, reading it fails (EISDIR), as no mode bit can make a
+    /// file fail for root.
+    fn tree(case: &str, directories: &[&str]) -> Scratch {
+        let path = Scratch::unique_path(case);
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(fixture(case))
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for relative in directories {
+            let target = path.join(relative);
+            let _ = std::fs::remove_file(&target);
+            std::fs::create_dir_all(&target).unwrap();
+        }
+        Scratch { path }
+    }
+
+    fn roots(&self) -> Roots {
+        Roots {
+            proc_self_cgroup: self.path.join("proc_self_cgroup"),
+            proc_self_mountinfo: self.path.join("mountinfo"),
+            sys_fs_cgroup: self.path.join("sys/fs/cgroup"),
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path).or_else(|_| std::fs::remove_file(&self.path));
+    }
+}
+
 fn report(case: &str) -> CgroupReport {
-    cgroup(&roots(case)).unwrap_or_else(|| panic!("{case}: no cgroup report"))
+    cgroup(&roots(case)).report.unwrap_or_else(|| panic!("{case}: no cgroup report"))
 }
 
 /// (level path, limit as read, cpus) for each level, leaf first.
@@ -149,19 +204,19 @@ fn v1_missing_period_file_is_no_quota() {
 fn v1_mount_from_mountinfo_with_a_bind_mounted_subtree() {
     let case = "v1-mountinfo-bind";
     let elsewhere = fixture(case).join("elsewhere/cpu");
-    let mountinfo = std::env::temp_dir().join(format!("kumo-mountinfo-{}", std::process::id()));
     // a memory mount, a cpu mount of an unrelated subtree, then the one that holds us
-    let content = format!(
-        "30 25 0:26 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n\
-         31 25 0:27 /other /nowhere rw,nosuid - cgroup cgroup rw,cpu,cpuacct\n\
-         32 25 0:27 /kubepods/pod1 {} rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n",
-        elsewhere.display()
+    let mountinfo = Scratch::file(
+        "mountinfo",
+        &format!(
+            "30 25 0:26 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n\
+             31 25 0:27 /other /nowhere rw,nosuid - cgroup cgroup rw,cpu,cpuacct\n\
+             32 25 0:27 /kubepods/pod1 {} rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n",
+            elsewhere.display()
+        ),
     );
-    std::fs::write(&mountinfo, content).unwrap();
     let mut roots = roots(case);
-    roots.proc_self_mountinfo = mountinfo.clone();
-    let r = cgroup(&roots).unwrap();
-    std::fs::remove_file(&mountinfo).unwrap();
+    roots.proc_self_mountinfo = mountinfo.path.clone();
+    let r = cgroup(&roots).report.unwrap();
     assert_eq!(r.mount, Some(elsewhere));
     assert_eq!(levels(&r), [("/ctr", Some("150000"), Some(1.5)), ("/", None, None)]);
     assert_eq!(r.whole_quota(), Some(1));
@@ -176,10 +231,99 @@ fn v1_without_any_mount_reports_why() {
 
 #[test]
 fn empty_proc_self_cgroup_gives_no_report() {
-    assert_eq!(cgroup(&roots("empty-proc-cgroup")), None);
+    assert_eq!(cgroup(&roots("empty-proc-cgroup")), Default::default());
 }
 
 #[test]
 fn missing_proc_self_cgroup_gives_no_report() {
-    assert_eq!(cgroup(&roots("missing-proc-cgroup")), None);
+    // a missing file is how a machine without cgroups says so: nothing is unreadable
+    assert_eq!(cgroup(&roots("missing-proc-cgroup")), Default::default());
+}
+
+#[test]
+fn unreadable_cpu_max_is_recorded_and_counts_as_no_limit() {
+    let tree = Scratch::tree("v2-leaf-fraction", &["sys/fs/cgroup/pod/ctr/cpu.max"]);
+    let probe = cgroup(&tree.roots());
+    let r = probe.report.unwrap();
+    assert_eq!(levels(&r)[0], ("/pod/ctr", None, None));
+    assert_eq!(r.whole_quota(), None);
+    assert_eq!(probe.unreadable.len(), 1, "{:?}", probe.unreadable);
+    assert_eq!(probe.unreadable[0].path, tree.path.join("sys/fs/cgroup/pod/ctr/cpu.max"));
+    assert!(probe.unreadable[0].error.contains("os error 21"), "{:?}", probe.unreadable);
+}
+
+#[test]
+fn unreadable_v1_quota_file_is_recorded() {
+    let tree = Scratch::tree("v1-cpu", &["sys/fs/cgroup/cpu/docker/abc/cpu.cfs_quota_us"]);
+    let probe = cgroup(&tree.roots());
+    assert_eq!(probe.report.unwrap().whole_quota(), None);
+    let paths: Vec<_> = probe.unreadable.iter().map(|u| u.path.clone()).collect();
+    assert_eq!(paths, [tree.path.join("sys/fs/cgroup/cpu/docker/abc/cpu.cfs_quota_us")]);
+}
+
+#[test]
+fn unreadable_proc_self_cgroup_is_recorded_with_no_report() {
+    let tree = Scratch::tree("v2-leaf-fraction", &["proc_self_cgroup"]);
+    let probe = cgroup(&tree.roots());
+    assert_eq!(probe.report, None);
+    assert_eq!(probe.unreadable.len(), 1);
+    assert_eq!(probe.unreadable[0].path, tree.path.join("proc_self_cgroup"));
+}
+
+#[test]
+fn missing_limit_files_are_not_unreadable() {
+    assert_eq!(cgroup(&roots("v2-missing-cpu-max")).unreadable, []);
+    assert_eq!(cgroup(&roots("v1-missing-period")).unreadable, []);
+}
+
+/// mountinfo naming the fixture's directory `mount` as a cgroup2 mount of subtree `root`.
+fn cgroup2_mountinfo(case: &str, root: &str, mount: &str) -> Scratch {
+    let mount = fixture(case).join(mount);
+    Scratch::file(
+        "mountinfo",
+        &format!(
+            "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n\
+             52 40 0:38 {root} {} rw shared:7 - cgroup2 cgroup2 rw\n",
+            mount.display()
+        ),
+    )
+}
+
+#[test]
+fn cgroup2_elsewhere_is_walked_when_std_finds_no_cgroup2_at_its_path() {
+    let case = "v2-elsewhere";
+    let mountinfo = cgroup2_mountinfo(case, "/", "mnt/cgroup2");
+    let roots = Roots { proc_self_mountinfo: mountinfo.path.clone(), ..roots(case) };
+    let probe = cgroup(&roots);
+    // std's own view: no cgroup.controllers at /sys/fs/cgroup/kubepods/ctr, no quota
+    let std_view = probe.report.unwrap();
+    assert_eq!((std_view.mount.as_ref(), std_view.quota()), (None, None));
+    let elsewhere = probe.cgroup2_elsewhere.expect("the cgroup2 mount elsewhere");
+    assert_eq!(elsewhere.mount, Some(fixture(case).join("mnt/cgroup2")));
+    assert_eq!(
+        levels(&elsewhere),
+        [
+            ("/kubepods/ctr", Some("150000"), Some(1.5)),
+            ("/kubepods", Some("max"), None),
+            ("/", None, None)
+        ]
+    );
+    assert_eq!(binding_path(&elsewhere), Some("/kubepods/ctr"));
+}
+
+#[test]
+fn cgroup2_elsewhere_mounted_from_a_subtree() {
+    let case = "v2-elsewhere";
+    // the mount shows the subtree /kubepods: the process's /kubepods/ctr is ctr below it
+    let mountinfo = cgroup2_mountinfo(case, "/kubepods", "mnt/cgroup2/kubepods");
+    let roots = Roots { proc_self_mountinfo: mountinfo.path.clone(), ..roots(case) };
+    let elsewhere = cgroup(&roots).cgroup2_elsewhere.expect("the subtree mount");
+    assert_eq!(levels(&elsewhere), [("/ctr", Some("150000"), Some(1.5)), ("/", Some("max"), None)]);
+}
+
+#[test]
+fn cgroup2_elsewhere_is_not_looked_for_when_std_reads_cgroup2() {
+    let mountinfo = cgroup2_mountinfo("v2-elsewhere", "/", "mnt/cgroup2");
+    let roots = Roots { proc_self_mountinfo: mountinfo.path.clone(), ..roots("v2-leaf-fraction") };
+    assert_eq!(cgroup(&roots).cgroup2_elsewhere, None);
 }
