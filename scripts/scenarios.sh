@@ -17,15 +17,21 @@ NCPU=$(nproc)   # the CPUs this process's affinity mask allows, before any scena
 
 # ---- helpers: expectations ----------------------------------------------------------
 describe() { [ "$PHASE" = expect ] && DESCRIPTION=$1; return 0; }
-# expect VALUE SOURCE [STD]: the module's answer, explain().source, std's answer.
+# expect VALUE SOURCE [STD]: the module's answer ("error" when it raises), explain().source,
+# std's answer.
 expect() { [ "$PHASE" = expect ] && { EXPECT=$1; EXPECT_SOURCE=$2; EXPECT_STD=${3:-$1}; }; return 0; }
+# findings CODE...: explain().findings' codes, as a set; none unless a scenario says so.
+findings() { [ "$PHASE" = expect ] && EXPECT_FINDINGS+=" $*"; return 0; }
 # expect_quota CPUS: what a binding quota of CPUS gives on this machine, as std computes it:
 # floored, at least 1, at most the affinity count; "cgroup" decides when CPUS < the count.
+# And its finding: below one CPU, at or above the CPU count, or not whole.
 expect_quota() {
   local value source
   value=$(awk -v q="$1" -v n="$NCPU" 'BEGIN { v = int(q); if (v < 1) v = 1; if (v > n) v = n; print v }')
   source=$(awk -v q="$1" -v n="$NCPU" 'BEGIN { print (q < n) ? "cgroup" : "affinity" }')
   expect "$value" "$source"
+  findings "$(awk -v q="$1" -v n="$NCPU" 'BEGIN {
+    if (q < 1) print "quota-below-one"; else if (q >= n) print "quota-above-cpus"; else if (q != int(q)) print "quota-floored" }')"
 }
 
 # ---- helpers: layout (inside the namespace) -----------------------------------------
@@ -34,6 +40,9 @@ in_layout() { [ "$PHASE" = layout ]; }
 proc_cgroup() { ! in_layout || printf -- "$1" >"$STAGE/cgroup"; }
 # unreadable_proc_cgroup: /proc/self/cgroup exists but reading it fails (EACCES).
 unreadable_proc_cgroup() { ! in_layout || { printf '0::/ctr\n' >"$STAGE/cgroup" && chmod 000 "$STAGE/cgroup" && DROP_DAC=1; }; }
+# unreadable FILE: a file under /sys/fs/cgroup that exists but cannot be read (EACCES): mode
+# 000, and the program runs as root without the capabilities that override file modes.
+unreadable() { ! in_layout || { chmod 000 "$CG/$1" && DROP_DAC=1; }; }
 # mountinfo TEXT: what /proc/self/mountinfo will say.
 mountinfo() { ! in_layout || { printf -- "$1" >"$STAGE/mountinfo" && BIND_MOUNTINFO=1; }; }
 # put FILE TEXT: a file under /sys/fs/cgroup, directories created as needed.
@@ -45,8 +54,11 @@ v2() {
 }
 # v1 MOUNT DIR QUOTA PERIOD: a cgroup v1 cpu directory under /sys/fs/cgroup/MOUNT.
 v1() { put "$1/$2/cpu.cfs_quota_us" "$3\n" && put "$1/$2/cpu.cfs_period_us" "$4\n"; }
-# pin CPUS: run under taskset -c CPUS.
+# pin CPUS: run under taskset -c CPUS (every thread of the process).
 pin() { PIN=$1; }
+# pin_thread CPU: the Rust host runs the policy on a thread that pins only itself to CPU;
+# the interpreters have no threads, so only the host and the std reference (main thread) run.
+pin_thread() { PIN_THREAD=$1; }
 # override VALUE: run with KUMO_AVAILABLE_PARALLELISM=VALUE.
 override() { OVERRIDE=$1; }
 # real_v1_quota QUOTA PERIOD: a real cgroup v1 cpu directory, no namespace (see run_real_v1).
@@ -59,6 +71,7 @@ SCENARIOS=(
   v2_deep_middle_binds proc_cgroup_empty proc_cgroup_unreadable
   v1_cpu v1_cpu_cpuacct v1_unlimited v1_mountinfo_bind real_v1_one_cpu
   pinned_under_generous_quota override_under_tight_quota
+  v2_cpu_max_unreadable v2_mounted_elsewhere thread_pinned_in_host override_invalid
 )
 
 v2_no_limit() {
@@ -78,7 +91,7 @@ v2_leaf_one_and_a_half() {
 }
 v2_leaf_above_cpu_count() {
   describe "cgroup v2, leaf quota above the CPU count"
-  expect "$NCPU" affinity
+  expect_quota $(( NCPU + 2 ))
   proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
 }
 v2_parent_tighter() {
@@ -119,6 +132,7 @@ proc_cgroup_empty() {
 proc_cgroup_unreadable() {
   describe "/proc/self/cgroup unreadable"
   expect "$NCPU" affinity
+  findings cgroup-unreadable
   unreadable_proc_cgroup; v2 ctr '50000 100000'
 }
 v1_cpu() {
@@ -152,14 +166,44 @@ real_v1_one_cpu() {
 pinned_under_generous_quota() {
   describe "pinned to CPU 0 under a generous quota"
   expect 1 affinity
+  findings quota-above-cpus
   pin 0
   proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
 }
 override_under_tight_quota() {
   describe "override 5 under a 0.5 CPU quota: the override wins"
   expect 5 override 1
+  findings override-replaces-detection quota-below-one
   override 5
   proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'
+}
+v2_cpu_max_unreadable() {
+  describe "cgroup v2, cpu.max (0.5 CPU) unreadable: counted as no limit"
+  expect "$NCPU" affinity
+  findings cgroup-unreadable
+  proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'; unreadable ctr/cpu.max
+}
+v2_mounted_elsewhere() {
+  describe "cgroup v2 mounted at /sys/fs/cgroup/unified with a 0.5 CPU quota std never reads"
+  expect "$NCPU" affinity
+  findings cgroup2-elsewhere
+  proc_cgroup '0::/ctr\n'
+  mountinfo "41 31 0:38 / $CG/unified rw,relatime - cgroup2 cgroup2 rw\n"
+  v2 unified; v2 unified/ctr '50000 100000'
+}
+thread_pinned_in_host() {
+  describe "a host thread that pins itself to CPU 0 under an unlimited cgroup"
+  expect 1 affinity "$NCPU"
+  findings thread-pinned
+  pin_thread 0
+  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+}
+override_invalid() {
+  describe "override abc: available_parallelism() raises, explain() says why"
+  expect error override "$NCPU"
+  findings override-invalid
+  override abc
+  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
 }
 
 # ---- inside the namespace --------------------------------------------------------------
@@ -219,6 +263,27 @@ can_run() {
     || { echo "no cgroup v1 cpu hierarchy at $CG/cpu for the real v1 scenario"; return 1; }
 }
 
+# Resets the expectations and records scenario NAME's.
+expectations() { # NAME
+  PHASE=expect DESCRIPTION='' EXPECT='' EXPECT_SOURCE='' EXPECT_STD='' EXPECT_FINDINGS=''
+  PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1=''
+  "$1"
+}
+
+# The runtimes a scenario runs in: every interpreter and the host, or only the host when a
+# thread of its own must pin itself.
+runtimes_of() {
+  if [ -n "$PIN_THREAD" ]; then echo host; else echo "${all_runtimes[@]}"; fi
+}
+
+# A probe line with its last field (the finding codes) sorted, "-" when empty: a set.
+sorted_codes() { # LINE
+  local line=$1 codes=${1##* }
+  [ -n "$codes" ] && [ "$codes" != - ] || codes=-
+  [ "$codes" = - ] || codes=$(tr , '\n' <<<"$codes" | sort | paste -sd, -)
+  echo "${line% *} $codes"
+}
+
 run_all() {
   local why
   if ! why=$(can_run); then
@@ -232,30 +297,37 @@ run_all() {
   local std_reference host
   std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
   host=$(make -s --no-print-directory host | tail -n 1)
-  local runtimes=("${KUMO_LUAS[@]}" host)
-  echo "1..$(( ${#SCENARIOS[@]} * (1 + ${#runtimes[@]}) ))"
-
-  local name
+  local all_runtimes=("${KUMO_LUAS[@]}" host)
+  local name planned=0
   for name in "${SCENARIOS[@]}"; do
-    PHASE=expect DESCRIPTION='' EXPECT='' EXPECT_SOURCE='' EXPECT_STD='' PIN='' OVERRIDE='' REAL_V1=''
-    "$name"
+    expectations "$name"
+    planned=$(( planned + 1 + $(runtimes_of | wc -w) ))
+  done
+  echo "1..$planned"
+
+  for name in "${SCENARIOS[@]}"; do
+    expectations "$name"
     local std_answer
     std_answer=$(in_scenario "$name" "$std_reference" 2>&1)
     if [ "$std_answer" = "$EXPECT_STD" ]; then tap ok "$DESCRIPTION [std reference]"
     else tap not-ok "$DESCRIPTION [std reference]" "expected $EXPECT_STD, std printed: $std_answer"; fi
 
     local runtime output first want
-    for runtime in "${runtimes[@]}"; do
+    for runtime in $(runtimes_of); do
       if [ "$runtime" = host ]; then
-        output=$(in_scenario "$name" "$host" lua/scenarios/probe.lua 2>&1)
+        output=$(in_scenario "$name" "$host" ${PIN_THREAD:+--pin-thread "$PIN_THREAD"} lua/scenarios/probe.lua 2>&1)
       else
         local cpath="$PWD/target/lua/$runtime/?.so"
         output=$(in_scenario "$name" env LUA_CPATH="$cpath" LUA_CPATH_5_2="$cpath" LUA_CPATH_5_3="$cpath" \
           LUA_CPATH_5_4="$cpath" "$runtime" lua/scenarios/probe.lua 2>&1)
       fi
-      first=${output%%$'\n'*}
-      # answer, explain().value, source, derived (std's rules), explain().std
-      want="$EXPECT $EXPECT $EXPECT_SOURCE $std_answer $std_answer"
+      first=$(sorted_codes "${output%%$'\n'*}")
+      # answer, explain().value, source, derived (std's rules), explain().std, finding codes;
+      # a pinned thread's std and derived are its own, not the main thread's std_answer
+      local seen_std=$std_answer value=$EXPECT
+      [ -z "$PIN_THREAD" ] || seen_std=$EXPECT
+      [ "$EXPECT" != error ] || value=nil
+      want=$(sorted_codes "$EXPECT $value $EXPECT_SOURCE $seen_std $seen_std $(echo $EXPECT_FINDINGS | tr ' ' ,)")
       if [ "$first" = "$want" ]; then tap ok "$DESCRIPTION [$runtime]"
       else tap not-ok "$DESCRIPTION [$runtime]" "expected: $want"$'\n'"got: $output"; fi
     done

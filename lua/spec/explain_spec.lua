@@ -31,6 +31,17 @@ describe('explain() on ' .. _VERSION, function()
     assert.is_nil(why.override)
   end)
 
+  it('lists findings as a sequence of { code, text }', function()
+    local why = m.explain()
+    assert.are.equal('table', type(why.findings))
+    local report = tostring(why)
+    for _, finding in ipairs(why.findings) do
+      assert.matches('^[a-z0-9-]+$', finding.code)
+      assert.is_string(finding.text)
+      assert.truthy(report:find('\nfinding: ' .. finding.text .. '\n', 1, true), report)
+    end
+  end)
+
   it('reports cgroup levels as tables', function()
     local cgroup = m.explain().cgroup
     if cgroup then
@@ -52,16 +63,20 @@ describe('explain() on ' .. _VERSION, function()
     local output = child('KUMO_AVAILABLE_PARALLELISM=banana', [[
       local why = m.explain()
       print(why.value, why.source, why.override.raw, why.override.error)
+      print(why.findings[1].code, #why.findings, (tostring(why):match("\nfinding: [^\n]*")))
     ]])
     assert.matches('^nil\toverride\tbanana\tinvalid KUMO_AVAILABLE_PARALLELISM "banana"', output)
+    assert.matches('\noverride%-invalid\t1\t\nfinding: available_parallelism%(%) raises: invalid KUMO_AVAILABLE_PARALLELISM "banana"', output)
   end)
 
   it('reports a valid override as the decision', function()
     local output = child('KUMO_AVAILABLE_PARALLELISM=7', [[
       local why = m.explain()
       print(why.value, why.source, why.override.raw, why.override.error, why.std ~= nil)
+      print(why.findings[1].code)
       print((tostring(why):match("decision: [^\n]*")))
     ]])
-    assert.are.equal('7\toverride\t7\tnil\ttrue\ndecision: 7 (override KUMO_AVAILABLE_PARALLELISM)\n', output)
+    assert.are.equal('7\toverride\t7\tnil\ttrue\noverride-replaces-detection\n'
+      .. 'decision: 7 (override KUMO_AVAILABLE_PARALLELISM)\n', output)
   end)
 end)
