@@ -49,7 +49,6 @@ bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 # The modules first: the Rust interpreter tests and busted both load them.
 run_step modules make --no-print-directory modules host
-std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
 
 run_suite cargo-test cargo_counts cargo test --all-targets
 run_suite cargo-doctest cargo_counts cargo test --doc

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::explanation::{derive, Explanation};
+use crate::explanation::{derive, Explanation, Source};
 use crate::finding::{Finding, FindingCode};
 use crate::probes::{CgroupLevel, UnreadableFile};
 use crate::variable::OVERRIDE_VAR;
@@ -61,7 +61,7 @@ fn override_invalid(why: &Explanation) -> Option<String> {
 
 fn override_replaces_detection(why: &Explanation) -> Option<String> {
     let setting = why.override_setting.as_ref().filter(|setting| setting.error.is_none())?;
-    let count = why.value.filter(|_| why.source == crate::Source::Override)?;
+    let count = why.value.filter(|_| why.source == Source::Override)?;
     Some(format!(
         "{OVERRIDE_VAR}={:?} replaces detection: the answer is {count}, and {}; unset it to \
          follow this machine's CPUs and cgroup limits",
@@ -213,7 +213,7 @@ mod tests {
 
     use super::*;
     use crate::explanation::tests::mask;
-    use crate::explanation::{OverrideSetting, Source};
+    use crate::explanation::OverrideSetting;
     use crate::probes::{Affinity, CgroupReport, CgroupVersion};
 
     /// A cgroup v2 report with these (path, limit, period) levels, leaf first.
