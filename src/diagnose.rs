@@ -212,25 +212,9 @@ mod tests {
     use std::num::NonZeroUsize;
 
     use super::*;
-    use crate::explanation::tests::mask;
+    use crate::explanation::tests::{mask, report_with};
     use crate::explanation::OverrideSetting;
-    use crate::probes::{Affinity, CgroupReport, CgroupVersion};
-
-    /// A cgroup v2 report with these (path, limit, period) levels, leaf first.
-    fn report_with(levels: &[(&str, &str, &str)]) -> CgroupReport {
-        let mut report = CgroupReport::new(CgroupVersion::V2, "/pod/ctr".into());
-        for (path, limit, period) in levels {
-            report.levels.push(CgroupLevel {
-                path: (*path).into(),
-                limit: Some((*limit).into()),
-                period: Some((*period).into()),
-                cpus: crate::probes::cgroup_fraction(Some(limit), Some(period)),
-                binds: false,
-            });
-        }
-        report.mark_binding_level();
-        report
-    }
+    use crate::probes::Affinity;
 
     fn codes(why: &Explanation) -> Vec<&'static str> {
         findings(why).iter().map(|f| f.code.as_str()).collect()

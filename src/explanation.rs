@@ -228,17 +228,25 @@ pub(crate) mod tests {
         Affinity { count, cpus: format!("0-{}", count - 1), fits_std_set: true }
     }
 
-    pub(crate) fn quota_of(limit: &str, period: &str) -> CgroupReport {
+    /// A cgroup v2 report of `/pod/ctr` with these (path, limit, period) levels, leaf first.
+    pub(crate) fn report_with(levels: &[(&str, &str, &str)]) -> CgroupReport {
         let mut report = CgroupReport::new(CgroupVersion::V2, "/pod/ctr".into());
-        report.levels.push(CgroupLevel {
-            path: "/pod/ctr".into(),
-            limit: Some(limit.into()),
-            period: Some(period.into()),
-            cpus: crate::probes::cgroup_fraction(Some(limit), Some(period)),
-            binds: false,
-        });
+        for (path, limit, period) in levels {
+            report.levels.push(CgroupLevel {
+                path: (*path).into(),
+                limit: Some((*limit).into()),
+                period: Some((*period).into()),
+                cpus: crate::probes::cgroup_fraction(Some(limit), Some(period)),
+                binds: false,
+            });
+        }
         report.mark_binding_level();
         report
+    }
+
+    /// One level, `/pod/ctr`, with `cpu.max` = `limit period`.
+    fn quota_of(limit: &str, period: &str) -> CgroupReport {
+        report_with(&[("/pod/ctr", limit, period)])
     }
 
     fn derived(
