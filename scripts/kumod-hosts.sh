@@ -9,13 +9,7 @@ cd "$(dirname "$0")/.."
 hosts=(hosts/kumod-mlua-*/)
 per_host=8   # resolves, builds, and the host's 6 checks
 echo "1..$(( ${#hosts[@]} * per_host ))"
-n=0
-failed=0
-tap() { # ok|not-ok DESCRIPTION [DETAIL]
-  n=$((n + 1))
-  [ "$1" = ok ] || failed=1
-  if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+source scripts/tap.sh
 
 for dir in "${hosts[@]}"; do
   dir=${dir%/}
@@ -45,4 +39,4 @@ for dir in "${hosts[@]}"; do
   done <<<"$output"
   [ "$code" -eq 0 ] || { tap not-ok "mlua $line: the host exited with $code" "$output"; }
 done
-[ "$failed" -eq 0 ] && [ "$n" -eq $(( ${#hosts[@]} * per_host )) ]
+[ "$TAP_FAILED" -eq 0 ] && [ "$TAP_NUMBER" -eq $(( ${#hosts[@]} * per_host )) ]

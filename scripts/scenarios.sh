@@ -238,11 +238,7 @@ run_real_v1() { # QUOTA PERIOD CMD...
 }
 
 # ---- outside: run and check -------------------------------------------------------------
-TEST_NUMBER=0
-tap() { # ok|not-ok DESCRIPTION [DETAIL]
-  TEST_NUMBER=$((TEST_NUMBER + 1))
-  if [ "$1" = ok ]; then echo "ok $TEST_NUMBER - $2"; else echo "not ok $TEST_NUMBER - $2"; [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+source scripts/tap.sh
 
 # Runs CMD in scenario NAME's environment; prints its output.
 in_scenario() { # NAME CMD...

@@ -1,13 +1,10 @@
 -- explain() in a real interpreter, with the loaded .so. See available_parallelism_spec.lua
 -- for what support.lua provides; children run with their own KUMO_AVAILABLE_PARALLELISM.
-local lua_cmd = require('support').interpreter
+local support = require 'support'
 
 local function child(assignment, code)
   local script = string.format('package.cpath = %q\nlocal m = require "kumo_parallelism"\n%s', package.cpath, code)
-  local pipe = assert(io.popen(assignment .. ' ' .. lua_cmd .. " -e '" .. script:gsub("'", "'\\''") .. "' 2>&1"))
-  local output = pipe:read('*a')
-  pipe:close()
-  return output
+  return support.read_command(assignment .. ' ' .. support.interpreter .. " -e '" .. script:gsub("'", "'\\''") .. "' 2>&1")
 end
 
 describe('explain() on ' .. _VERSION, function()
