@@ -10,7 +10,7 @@ use crate::explanation::{derive, Explanation, OverrideSetting, Source};
 use crate::parallelism;
 #[cfg(target_os = "linux")]
 use crate::probes::{self, Roots};
-use crate::probes::{Affinity, CgroupProbe};
+use crate::probes::{Affinity, CgroupProbe, StealProbe};
 use crate::variable::OVERRIDE_VAR;
 
 /// Explains the answer of [`available_parallelism`](crate::available_parallelism) in
@@ -60,6 +60,9 @@ pub fn explain() -> Explanation {
         cgroup,
         unreadable: probed.cgroup.unreadable,
         cgroup2_elsewhere: probed.cgroup.cgroup2_elsewhere,
+        hypervisor: probed.steal.hypervisor,
+        steal: probed.steal.steal,
+        cgroup_namespace: probed.cgroup_namespace,
         derived: derivation.map(|(count, _)| count),
         findings: Vec::new(),
     };
@@ -75,6 +78,8 @@ struct Probed {
     process_affinity: Option<Affinity>,
     online: Option<usize>,
     cgroup: CgroupProbe,
+    steal: StealProbe,
+    cgroup_namespace: Option<u64>,
 }
 
 #[cfg(target_os = "linux")]
@@ -84,6 +89,13 @@ fn probe() -> Probed {
         process_affinity: probes::process_affinity().ok(),
         online: probes::online_cpus(),
         cgroup: probes::cgroup(&Roots::default()),
+        steal: probes::cpu_steal(
+            std::path::Path::new(probes::PROC_STAT),
+            std::path::Path::new(probes::PROC_CPUINFO),
+        ),
+        cgroup_namespace: probes::cgroup_namespace(std::path::Path::new(
+            probes::PROC_SELF_NS_CGROUP,
+        )),
     }
 }
 
@@ -95,6 +107,8 @@ fn probe() -> Probed {
         process_affinity: None,
         online: None,
         cgroup: CgroupProbe::default(),
+        steal: StealProbe::default(),
+        cgroup_namespace: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 
 use crate::finding::Finding;
-use crate::probes::{Affinity, CgroupReport, CgroupVersion, UnreadableFile};
+use crate::probes::{Affinity, CgroupReport, CgroupVersion, CpuSteal, UnreadableFile};
 use crate::variable::OVERRIDE_VAR;
 
 /// What decided the number.
@@ -71,6 +71,15 @@ pub struct Explanation {
     /// A cgroup2 hierarchy mounted elsewhere than `/sys/fs/cgroup` that limits this
     /// process's cgroup, which std never reads.
     pub cgroup2_elsewhere: Option<CgroupReport>,
+    /// Whether the first CPU's flags in `/proc/cpuinfo` name a hypervisor; `None` when
+    /// there are no x86 flags to read.
+    pub hypervisor: Option<bool>,
+    /// Steal time since boot, from `/proc/stat`; read only under a hypervisor.
+    pub steal: Option<CpuSteal>,
+    /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`), `None` when
+    /// the link cannot be read; [`PROC_CGROUP_INIT_INO`](crate::probes::PROC_CGROUP_INIT_INO)
+    /// is the kernel's initial one.
+    pub cgroup_namespace: Option<u64>,
     /// The number the probes derive by std's rules; equal to [`Explanation::std`] unless
     /// the kernel changed its answer between the two reads.
     pub derived: Option<NonZeroUsize>,
@@ -95,6 +104,16 @@ pub(crate) fn derive(
     Some((NonZeroUsize::new(online?.min(quota))?, Source::Online))
 }
 
+/// "1 CPU", "1.5 CPUs", "4 CPUs".
+pub(crate) fn cpus(count: impl fmt::Display) -> String {
+    let count = count.to_string();
+    if count == "1" {
+        "1 CPU".to_owned()
+    } else {
+        format!("{count} CPUs")
+    }
+}
+
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.override_setting {
@@ -105,12 +124,29 @@ impl fmt::Display for Explanation {
             },
         }
         match &self.affinity {
-            Some(mask) => writeln!(f, "affinity: {} CPUs ({})", mask.count, mask.cpus)?,
+            Some(mask) => writeln!(f, "affinity: {} ({})", cpus(mask.count), mask.cpus)?,
             None => writeln!(f, "affinity: unknown")?,
         }
         match self.online {
-            Some(online) => writeln!(f, "online: {online} CPUs")?,
+            Some(online) => writeln!(f, "online: {}", cpus(online))?,
             None => writeln!(f, "online: unknown")?,
+        }
+        match (self.hypervisor, &self.steal) {
+            (Some(true), Some(steal)) => writeln!(
+                f,
+                "hypervisor: yes, steal {:.2}% of CPU time since boot ({} of {} ticks)",
+                steal.share() * 100.0,
+                steal.steal_ticks,
+                steal.total_ticks
+            )?,
+            (Some(true), None) => writeln!(f, "hypervisor: yes, steal unknown")?,
+            (Some(false), _) => writeln!(f, "hypervisor: no")?,
+            (None, _) => {}
+        }
+        match self.cgroup_namespace {
+            Some(crate::probes::PROC_CGROUP_INIT_INO) => writeln!(f, "cgroup namespace: initial")?,
+            Some(inode) => writeln!(f, "cgroup namespace: its own (inode {inode})")?,
+            None => {}
         }
         match &self.cgroup {
             None => writeln!(f, "cgroup: none")?,
@@ -133,11 +169,18 @@ fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
         CgroupVersion::V2 => 2,
     };
     match cgroup.quota() {
-        Some(quota) => writeln!(f, "cgroup: v{version} {}, quota {quota} CPUs", cgroup.path)?,
+        Some(quota) => writeln!(f, "cgroup: v{version} {}, quota {}", cgroup.path, cpus(quota))?,
         None => writeln!(f, "cgroup: v{version} {}, no quota", cgroup.path)?,
+    }
+    if let Some(lines) = cgroup.mountinfo_lines {
+        writeln!(f, "  mountinfo: std reads {lines} lines of it to find the cpu controller")?;
     }
     for level in &cgroup.levels {
         let setting = match (&level.limit, &level.period) {
+            (None, _) if level.unreadable => {
+                writeln!(f, "  {}: unreadable (counted as no limit)", level.path)?;
+                continue;
+            }
             (None, _) => {
                 writeln!(f, "  {}: no limit file", level.path)?;
                 continue;
@@ -146,16 +189,32 @@ fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
             (Some(limit), None) => format!("{limit} (no period)"),
         };
         let meaning = match level.cpus {
-            Some(cpus) => format!("{cpus} CPUs"),
+            Some(count) => cpus(count),
             None => "no limit".to_owned(),
         };
+        let burst = match (&level.burst, level.burst_cpus()) {
+            (Some(burst), Some(count)) => format!(", burst {burst} = {}", cpus(count)),
+            _ => String::new(),
+        };
         let binds = if level.binds { " (binds)" } else { "" };
-        writeln!(f, "  {}: {setting} = {meaning}{binds}", level.path)?;
+        writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}", level.path)?;
+    }
+    if let Some(weight) = cgroup.weight {
+        let (file, default) = weight_file(cgroup.version);
+        writeln!(f, "  {file}: {weight} (default {default})")?;
     }
     if let Some(note) = &cgroup.note {
         writeln!(f, "  note: {note}")?;
     }
     Ok(())
+}
+
+/// The file a leaf's weight comes from in this cgroup version, and its default.
+pub(crate) fn weight_file(version: CgroupVersion) -> (&'static str, u64) {
+    match version {
+        CgroupVersion::V1 => ("cpu.shares", 1024),
+        CgroupVersion::V2 => ("cpu.weight", 100),
+    }
 }
 
 impl Explanation {
@@ -181,7 +240,7 @@ impl Explanation {
                         } else {
                             ""
                         };
-                        format!("{value} (cgroup {}: {quota} CPUs{rounding})", level.path)
+                        format!("{value} (cgroup {}: {}{rounding})", level.path, cpus(quota))
                     }
                     None => format!("{value} (cgroup)"),
                 }
@@ -213,6 +272,9 @@ impl Explanation {
             cgroup: None,
             unreadable: Vec::new(),
             cgroup2_elsewhere: None,
+            hypervisor: Some(false),
+            steal: None,
+            cgroup_namespace: Some(crate::probes::PROC_CGROUP_INIT_INO),
             derived: NonZeroUsize::new(count),
             findings: Vec::new(),
         }
@@ -233,11 +295,10 @@ pub(crate) mod tests {
         let mut report = CgroupReport::new(CgroupVersion::V2, "/pod/ctr".into());
         for (path, limit, period) in levels {
             report.levels.push(CgroupLevel {
-                path: (*path).into(),
                 limit: Some((*limit).into()),
                 period: Some((*period).into()),
                 cpus: crate::probes::cgroup_fraction(Some(limit), Some(period)),
-                binds: false,
+                ..CgroupLevel::at((*path).into())
             });
         }
         report.mark_binding_level();

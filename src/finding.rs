@@ -37,6 +37,18 @@ pub enum FindingCode {
     Cgroup2Elsewhere,
     /// std's answer and the probes' differ: the kernel's answer changed between the reads.
     DetectionChanged,
+    /// Under a hypervisor that took at least 1% of CPU time since boot: the CPUs counted
+    /// may be shared with other guests (an overcommitted VM).
+    CpuSteal,
+    /// On cgroup v1, std scans at least 1,000 lines of mountinfo on every call to find the
+    /// cpu controller, which is at neither usual path.
+    MountinfoScan,
+    /// A level may burst above its quota; the answer uses the steady-state quota.
+    QuotaBurst,
+    /// The process is in its own cgroup namespace: limits above its root are invisible.
+    CgroupNamespace,
+    /// A CPU weight (a Kubernetes request) with no quota: the answer is the whole machine.
+    RequestsOnly,
 }
 
 impl FindingCode {
@@ -53,6 +65,11 @@ impl FindingCode {
             FindingCode::CgroupUnreadable => "cgroup-unreadable",
             FindingCode::Cgroup2Elsewhere => "cgroup2-elsewhere",
             FindingCode::DetectionChanged => "detection-changed",
+            FindingCode::CpuSteal => "cpu-steal",
+            FindingCode::MountinfoScan => "mountinfo-scan",
+            FindingCode::QuotaBurst => "quota-burst",
+            FindingCode::CgroupNamespace => "cgroup-namespace",
+            FindingCode::RequestsOnly => "requests-only",
         }
     }
 }

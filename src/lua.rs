@@ -61,6 +61,12 @@ fn lua_integer(count: usize) -> mlua::Integer {
     mlua::Integer::try_from(count).unwrap_or(mlua::Integer::MAX)
 }
 
+/// Converts a kernel counter or inode to a Lua integer, saturating (never reached: they fit
+/// in 63 bits).
+fn lua_integer_u64(value: u64) -> mlua::Integer {
+    mlua::Integer::try_from(value).unwrap_or(mlua::Integer::MAX)
+}
+
 /// explain()'s result as Lua sees it: plain fields, and `__tostring` for the report.
 /// Fresh tables have no metatables, so `raw_set` skips mlua's protected call.
 fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
@@ -85,6 +91,15 @@ fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
     if let Some(cgroup) = &why.cgroup {
         table.raw_set("cgroup", cgroup_table(lua, cgroup)?)?;
     }
+    table.raw_set("hypervisor", why.hypervisor)?;
+    if let Some(steal) = &why.steal {
+        let entry = lua.create_table_with_capacity(0, 3)?;
+        entry.raw_set("ticks", lua_integer_u64(steal.steal_ticks))?;
+        entry.raw_set("total", lua_integer_u64(steal.total_ticks))?;
+        entry.raw_set("share", steal.share())?;
+        table.raw_set("steal", entry)?;
+    }
+    table.raw_set("cgroup_namespace", why.cgroup_namespace.map(lua_integer_u64))?;
     let findings = lua.create_table_with_capacity(why.findings.len(), 0)?;
     for finding in &why.findings {
         let entry = lua.create_table_with_capacity(0, 2)?;
@@ -113,6 +128,8 @@ fn cgroup_table(lua: &Lua, cgroup: &CgroupReport) -> mlua::Result<Table> {
     table.raw_set("quota", cgroup.quota())?;
     table.raw_set("mount", cgroup.mount.as_ref().map(|m| m.display().to_string()))?;
     table.raw_set("note", cgroup.note.as_deref())?;
+    table.raw_set("weight", cgroup.weight.map(lua_integer_u64))?;
+    table.raw_set("mountinfo_lines", cgroup.mountinfo_lines.map(lua_integer))?;
     let levels = lua.create_table()?;
     for level in &cgroup.levels {
         let entry = lua.create_table()?;
@@ -122,6 +139,11 @@ fn cgroup_table(lua: &Lua, cgroup: &CgroupReport) -> mlua::Result<Table> {
         entry.raw_set("cpus", level.cpus)?;
         if level.binds {
             entry.raw_set("binds", true)?;
+        }
+        entry.raw_set("burst", level.burst.as_deref())?;
+        entry.raw_set("burst_cpus", level.burst_cpus())?;
+        if level.unreadable {
+            entry.raw_set("unreadable", true)?;
         }
         levels.raw_push(entry)?;
     }
@@ -169,7 +191,7 @@ mod annotation_tests {
     use super::*;
     use crate::explanation::{OverrideSetting, Source};
     use crate::finding::{Finding, FindingCode};
-    use crate::probes::CgroupLevel;
+    use crate::probes::{CgroupLevel, CpuSteal};
 
     type Classes = BTreeMap<String, BTreeSet<String>>;
 
@@ -204,12 +226,15 @@ mod annotation_tests {
         let mut cgroup = CgroupReport::new(CgroupVersion::V2, "/pod/ctr".into());
         cgroup.mount = Some("/sys/fs/cgroup".into());
         cgroup.note = Some("a note".into());
+        cgroup.weight = Some(79);
+        cgroup.mountinfo_lines = Some(1000);
         cgroup.levels.push(CgroupLevel {
-            path: "/pod/ctr".into(),
             limit: Some("150000".into()),
             period: Some("100000".into()),
             cpus: Some(1.5),
-            binds: false,
+            burst: Some("50000".into()),
+            unreadable: true,
+            ..CgroupLevel::at("/pod/ctr".into())
         });
         cgroup.mark_binding_level();
         Explanation {
@@ -219,6 +244,8 @@ mod annotation_tests {
             std: NonZeroUsize::new(1),
             cgroup: Some(cgroup),
             derived: NonZeroUsize::new(1),
+            hypervisor: Some(true),
+            steal: Some(CpuSteal { steal_ticks: 1, total_ticks: 100 }),
             findings: vec![Finding { code: FindingCode::QuotaFloored, text: "floored".into() }],
             ..Explanation::unconfined(2)
         }
@@ -237,6 +264,7 @@ mod annotation_tests {
             ("kumo_parallelism.Explanation", keys(&explanation)),
             ("kumo_parallelism.Override", keys(&explanation.get("override").unwrap())),
             ("kumo_parallelism.Affinity", keys(&explanation.get("affinity").unwrap())),
+            ("kumo_parallelism.Steal", keys(&explanation.get("steal").unwrap())),
             ("kumo_parallelism.Cgroup", keys(&cgroup)),
             ("kumo_parallelism.CgroupLevel", keys(&levels.get(1).unwrap())),
             ("kumo_parallelism.Finding", keys(&findings.get(1).unwrap())),

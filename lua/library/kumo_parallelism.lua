@@ -21,12 +21,7 @@ function kumo_parallelism.available_parallelism() end
 
 ---Why `available_parallelism()` is what it is. Never raises, not even for a bad override.
 ---`tostring()` of the result is a short report ending with the decision.
----@---One condition that makes the number mislead, in the order of the codes below.
----@class kumo_parallelism.Finding
----@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"cgroup2-elsewhere"|"detection-changed"
----@field text string the facts with their numbers, and what to change
-
-return kumo_parallelism.Explanation
+---@return kumo_parallelism.Explanation
 function kumo_parallelism.explain() end
 
 ---@class kumo_parallelism.Explanation
@@ -38,6 +33,9 @@ function kumo_parallelism.explain() end
 ---@field std integer? std's own answer; nil if std failed
 ---@field derived integer? the number derived from the probes by std's rules
 ---@field cgroup kumo_parallelism.Cgroup? nil without cgroup information
+---@field hypervisor boolean? whether /proc/cpuinfo's flags name a hypervisor; nil without x86 flags
+---@field steal kumo_parallelism.Steal? steal time since boot; read only under a hypervisor
+---@field cgroup_namespace integer? the inode of /proc/self/ns/cgroup; 4026531835 is the initial namespace
 ---@field findings kumo_parallelism.Finding[] what misleads and what to change, possibly empty
 
 ---@class kumo_parallelism.Override
@@ -48,13 +46,25 @@ function kumo_parallelism.explain() end
 ---@field count integer CPUs in the calling thread's mask
 ---@field cpus string the mask as a compact list, such as "0-3,8"
 
+---@class kumo_parallelism.Steal
+---@field ticks integer the steal column of /proc/stat's cpu line
+---@field total integer all CPU time in ticks since boot (guest time is inside user and nice)
+---@field share number ticks / total, 0 to 1
+
 ---@class kumo_parallelism.Cgroup
 ---@field version 1|2
 ---@field path string the process's cgroup path, such as "/kubepods/pod1/ctr"
 ---@field mount string? the hierarchy's mount point that was walked
 ---@field quota number? the effective quota in CPUs (1.5); nil when unlimited
 ---@field note string? why the walk found nothing or stopped early
+---@field weight integer? the leaf's cpu.weight (v2, default 100) or cpu.shares (v1, default 1024), read when no level has a quota
+---@field mountinfo_lines integer? v1 only: the lines of /proc/self/mountinfo std reads on every call, when it must search it
 ---@field levels kumo_parallelism.CgroupLevel[] leaf first
+
+---@class kumo_parallelism.Steal
+---@field ticks integer the steal column of /proc/stat's cpu line
+---@field total integer all CPU time in ticks since boot (guest time is inside user and nice)
+---@field share number ticks / total, 0 to 1
 
 ---@class kumo_parallelism.CgroupLevel
 ---@field path string this level's cgroup path; the root is "/"
@@ -62,10 +72,13 @@ function kumo_parallelism.explain() end
 ---@field period string? the period as read
 ---@field cpus number? limit / period in CPUs, when both are numbers and the period is not 0
 ---@field binds true? set on the level that sets the quota
+---@field burst string? the burst allowance as read (cpu.max.burst, cpu.cfs_burst_us), read where the level has a quota
+---@field burst_cpus number? burst / period in CPUs, when positive
+---@field unreadable true? set when the limit file exists but could not be read (counted as no limit)
 
 ---One condition that makes the number mislead, in the order of the codes below.
 ---@class kumo_parallelism.Finding
----@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"cgroup2-elsewhere"|"detection-changed"
+---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"cgroup2-elsewhere"|"detection-changed"|"cpu-steal"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"requests-only"
 ---@field text string the facts with their numbers, and what to change
 
 return kumo_parallelism

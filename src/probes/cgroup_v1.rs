@@ -1,14 +1,23 @@
 //! cgroup v1: `cpu.cfs_quota_us` / `cpu.cfs_period_us` in the `cpu` controller hierarchy.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::cgroups::{fraction, level_path, CgroupLevel, CgroupReport, Roots};
-use super::{mountinfo, read_limit_file, UnreadableFile};
+use super::{mountinfo, read_extra_file, read_limit_file, UnreadableFile};
 
 /// Microseconds of CPU time per period the group may use; -1 when unlimited.
 const CFS_QUOTA_US: &str = "cpu.cfs_quota_us";
 /// The length of the accounting period in microseconds.
 const CFS_PERIOD_US: &str = "cpu.cfs_period_us";
+/// Microseconds per period the group may run above its quota from time saved earlier.
+const CFS_BURST_US: &str = "cpu.cfs_burst_us";
+/// The group's relative weight under contention; 1024 by default.
+const CPU_SHARES: &str = "cpu.shares";
+/// std reads mountinfo through a `BufReader` of this (its default) capacity: the same
+/// reads, so the kernel formats no more of a long mountinfo for explain() than for std.
+const MOUNTINFO_BUFFER: usize = 8 * 1024;
 
 /// Finds the hierarchy as std does (`cpu`, then `cpu,cpuacct` under `/sys/fs/cgroup`,
 /// then mountinfo), takes the first whose directory for this cgroup exists, and reads
@@ -23,21 +32,32 @@ pub(crate) fn walk(
     let usual_mounts = [roots.sys_fs_cgroup.join("cpu"), roots.sys_fs_cgroup.join("cpu,cpuacct")]
         .into_iter()
         .map(|mount| (mount, relative_path.to_path_buf()));
-    // mountinfo can be long, so std reads it only when the usual places fail
+    // mountinfo can be long, so std reads it only when the usual places fail, and only up
+    // to the first line that names the cpu hierarchy
     let mut mountinfo_error = None;
-    let from_mountinfo =
-        std::iter::once_with(|| match super::read_kernel_file(&roots.proc_self_mountinfo) {
-            Ok(content) => mountinfo::cpu_mount(&content, relative_path),
+    let mut mountinfo_lines = None;
+    let from_mountinfo = std::iter::once_with(|| {
+        let scan = File::open(&roots.proc_self_mountinfo).and_then(|file| {
+            let reader = BufReader::with_capacity(MOUNTINFO_BUFFER, file);
+            mountinfo::scan_for_cpu_mount(reader, relative_path)
+        });
+        match scan {
+            Ok(scan) => {
+                mountinfo_lines = Some(scan.lines);
+                scan.found
+            }
             Err(err) => {
                 mountinfo_error = Some(err);
                 None
             }
-        })
-        .flatten();
+        }
+    })
+    .flatten();
 
     let found = usual_mounts
         .chain(from_mountinfo)
         .find(|(mount, group)| mount.join(group).try_exists().unwrap_or(false));
+    report.mountinfo_lines = mountinfo_lines;
     if let Some(err) = mountinfo_error {
         super::note_unreadable(&roots.proc_self_mountinfo, &err, unreadable);
     }
@@ -47,22 +67,32 @@ pub(crate) fn walk(
         return;
     };
 
-    let mut dir: PathBuf = mount.join(&group);
+    let leaf: PathBuf = mount.join(&group);
+    let mut dir = leaf.clone();
     while dir.starts_with(&mount) {
-        let mut read =
-            |name| read_limit_file(&dir.join(name), unreadable).map(|text| text.trim().to_owned());
-        let limit = read(CFS_QUOTA_US);
-        let period = read(CFS_PERIOD_US);
-        report.levels.push(CgroupLevel {
-            path: level_path(&mount, &dir),
-            cpus: fraction(limit.as_deref(), period.as_deref()),
-            limit,
-            period,
-            binds: false,
-        });
+        let read = |name, unreadable: &mut Vec<UnreadableFile>| {
+            read_limit_file(&dir.join(name), unreadable).map(|text| text.trim().to_owned())
+        };
+        let unreadable_before = unreadable.len();
+        let limit = read(CFS_QUOTA_US, unreadable);
+        let limit_unreadable = unreadable.len() > unreadable_before;
+        let period = read(CFS_PERIOD_US, unreadable);
+        let cpus = fraction(limit.as_deref(), period.as_deref());
+        let mut level = CgroupLevel::at(level_path(&mount, &dir));
+        if cpus.is_some() {
+            level.burst = read_extra_file(&dir.join(CFS_BURST_US));
+        }
+        level.limit = limit;
+        level.period = period;
+        level.cpus = cpus;
+        level.unreadable = limit_unreadable;
+        report.levels.push(level);
         if !dir.pop() {
             break;
         }
+    }
+    if report.quota().is_none() {
+        report.weight = read_extra_file(&leaf.join(CPU_SHARES)).and_then(|w| w.parse().ok());
     }
     report.mount = Some(mount);
 }

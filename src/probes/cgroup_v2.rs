@@ -3,12 +3,16 @@
 use std::path::Path;
 
 use super::cgroups::{fraction, level_path, CgroupLevel, CgroupReport};
-use super::{read_limit_file, UnreadableFile};
+use super::{read_extra_file, read_limit_file, UnreadableFile};
 
 /// Lists the controllers enabled in a cgroup2 directory; its presence marks cgroup2.
 const CGROUP_CONTROLLERS: &str = "cgroup.controllers";
 /// `$MAX $PERIOD`: the quota in microseconds per period, `max` when unlimited.
 const CPU_MAX: &str = "cpu.max";
+/// Microseconds per period the group may run above `cpu.max` from time saved earlier.
+const CPU_MAX_BURST: &str = "cpu.max.burst";
+/// The group's relative weight under contention, 1 to 10000; 100 by default.
+const CPU_WEIGHT: &str = "cpu.weight";
 
 /// Walks from the leaf up to `mount`, as std does (std only ever passes `/sys/fs/cgroup`):
 /// only when the leaf has `cgroup.controllers`, and stopping at a `cpu.max` whose first
@@ -20,31 +24,44 @@ pub(crate) fn walk(
     report: &mut CgroupReport,
     unreadable: &mut Vec<UnreadableFile>,
 ) {
-    let mut dir = mount.join(relative_path);
-    if !dir.join(CGROUP_CONTROLLERS).try_exists().unwrap_or(false) {
+    let leaf = mount.join(relative_path);
+    if !leaf.join(CGROUP_CONTROLLERS).try_exists().unwrap_or(false) {
         report.note = Some(format!(
             "no {} in {}: not a cgroup2 hierarchy, so no quota applies (std ignores it too)",
             CGROUP_CONTROLLERS,
-            dir.display()
+            leaf.display()
         ));
         return;
     }
     report.mount = Some(mount.to_path_buf());
+    walk_levels(mount, &leaf, report, unreadable);
+    if report.quota().is_none() {
+        report.weight = read_extra_file(&leaf.join(CPU_WEIGHT)).and_then(|w| w.parse().ok());
+    }
+}
+
+fn walk_levels(
+    mount: &Path,
+    leaf: &Path,
+    report: &mut CgroupReport,
+    unreadable: &mut Vec<UnreadableFile>,
+) {
+    let mut dir = leaf.to_path_buf();
     while dir.starts_with(mount) {
-        let mut level = CgroupLevel {
-            path: level_path(mount, &dir),
-            limit: None,
-            period: None,
-            cpus: None,
-            binds: false,
-        };
-        if let Some(content) = read_limit_file(&dir.join(CPU_MAX), unreadable) {
+        let mut level = CgroupLevel::at(level_path(mount, &dir));
+        let unreadable_before = unreadable.len();
+        let content = read_limit_file(&dir.join(CPU_MAX), unreadable);
+        level.unreadable = unreadable.len() > unreadable_before;
+        if let Some(content) = content {
             let mut fields = content.lines().next().unwrap_or_default().split(' ');
             let limit = fields.next().filter(|f| !f.is_empty());
             let period = fields.next();
             level.limit = limit.map(str::to_owned);
             level.period = period.map(str::to_owned);
             level.cpus = fraction(level.limit.as_deref(), level.period.as_deref());
+            if level.cpus.is_some() {
+                level.burst = read_extra_file(&dir.join(CPU_MAX_BURST));
+            }
             if content.lines().next().is_none() || period.is_none() {
                 report.note = Some(format!(
                     "{} in {} has no period: std stops walking up there",

@@ -47,6 +47,11 @@ pub struct CgroupLevel {
     pub cpus: Option<f64>,
     /// Whether this level sets the effective quota (the tightest, nearest the leaf on ties).
     pub binds: bool,
+    /// The burst allowance as read (`cpu.max.burst`, or `cpu.cfs_burst_us`), in the
+    /// quota's units: read only where the level has a quota. std ignores it.
+    pub burst: Option<String>,
+    /// Whether the limit file exists but could not be read (std: no limit here).
+    pub unreadable: bool,
 }
 
 impl CgroupLevel {
@@ -55,6 +60,24 @@ impl CgroupLevel {
         let limit = self.limit.as_deref()?.parse::<usize>().ok()?;
         let period = self.period.as_deref()?.parse::<usize>().ok()?;
         limit.checked_div(period)
+    }
+
+    /// The burst allowance in CPUs, when it is a positive number over a usable period.
+    pub fn burst_cpus(&self) -> Option<f64> {
+        fraction(self.burst.as_deref(), self.period.as_deref()).filter(|&cpus| cpus > 0.0)
+    }
+
+    /// A level with nothing read yet.
+    pub(crate) fn at(path: String) -> Self {
+        CgroupLevel {
+            path,
+            limit: None,
+            period: None,
+            cpus: None,
+            binds: false,
+            burst: None,
+            unreadable: false,
+        }
     }
 }
 
@@ -71,6 +94,12 @@ pub struct CgroupReport {
     pub levels: Vec<CgroupLevel>,
     /// Why the walk found nothing or stopped early, in std's terms, when it did.
     pub note: Option<String>,
+    /// The leaf's CPU weight as read, when no level has a quota: `cpu.weight` on v2
+    /// (default 100), `cpu.shares` on v1 (default 1024). std ignores it.
+    pub weight: Option<u64>,
+    /// On v1, when std finds the `cpu` hierarchy through `/proc/self/mountinfo`: the lines
+    /// of it std reads on every call.
+    pub mountinfo_lines: Option<usize>,
 }
 
 impl CgroupReport {
@@ -91,7 +120,15 @@ impl CgroupReport {
     }
 
     pub(crate) fn new(version: CgroupVersion, path: String) -> Self {
-        CgroupReport { version, path, mount: None, levels: Vec::new(), note: None }
+        CgroupReport {
+            version,
+            path,
+            mount: None,
+            levels: Vec::new(),
+            note: None,
+            weight: None,
+            mountinfo_lines: None,
+        }
     }
 
     /// Marks the tightest level, nearest the leaf on ties, as the one that binds.

@@ -327,3 +327,62 @@ fn cgroup2_elsewhere_is_not_looked_for_when_std_reads_cgroup2() {
     let roots = Roots { proc_self_mountinfo: mountinfo.path.clone(), ..roots("v2-leaf-fraction") };
     assert_eq!(cgroup(&roots).cgroup2_elsewhere, None);
 }
+
+#[test]
+fn v2_burst_is_read_where_a_level_has_a_quota() {
+    let r = report("v2-burst");
+    let bursts: Vec<_> = r.levels.iter().map(|l| (l.burst.as_deref(), l.burst_cpus())).collect();
+    // /pod says max, so its burst file is not read; the root has no cpu.max
+    assert_eq!(bursts, [(Some("50000"), Some(0.5)), (None, None), (None, None)]);
+    assert_eq!(r.weight, None, "a quota applies: the weight is not read");
+}
+
+#[test]
+fn v1_burst_is_read_and_shares_are_not_under_a_quota() {
+    let r = report("v1-burst");
+    assert_eq!(r.levels[0].burst.as_deref(), Some("100000"));
+    assert_eq!(r.levels[0].burst_cpus(), Some(1.0));
+    assert_eq!(r.weight, None);
+}
+
+#[test]
+fn v2_leaf_weight_is_read_when_no_level_has_a_quota() {
+    assert_eq!(report("v2-weight-no-quota").weight, Some(174));
+}
+
+#[test]
+fn v1_leaf_shares_are_read_when_no_level_has_a_quota() {
+    assert_eq!(report("v1-shares-no-quota").weight, Some(512));
+}
+
+#[test]
+fn mountinfo_lines_are_counted_only_when_std_scans_mountinfo() {
+    assert_eq!(report("v1-cpu").mountinfo_lines, None, "found at /sys/fs/cgroup/cpu");
+    let case = "v1-mountinfo-bind";
+    let mut content: String =
+        (0..1200).map(|n| format!("{n} 1 0:{n} / /mnt/{n} rw - tmpfs tmpfs rw\n")).collect();
+    content.push_str(&format!(
+        "9999 25 0:27 /kubepods/pod1 {} rw - cgroup cgroup rw,cpu,cpuacct\n\
+         10000 1 0:1 / /after rw - tmpfs tmpfs rw\n",
+        fixture(case).join("elsewhere/cpu").display()
+    ));
+    let mountinfo = Scratch::file("mountinfo", &content);
+    let roots = Roots { proc_self_mountinfo: mountinfo.path.clone(), ..roots(case) };
+    let r = cgroup(&roots).report.unwrap();
+    // the 1200 tmpfs lines and the cpu line; the line after it is never read
+    assert_eq!(r.mountinfo_lines, Some(1201));
+    assert_eq!(r.whole_quota(), Some(1));
+}
+
+#[test]
+fn an_unreadable_level_says_so_in_the_report() {
+    let tree = Scratch::tree("v2-leaf-fraction", &["sys/fs/cgroup/pod/ctr/cpu.max"]);
+    let r = cgroup(&tree.roots()).report.unwrap();
+    assert!(r.levels[0].unreadable);
+    assert!(!r.levels[1].unreadable);
+    let why = crate::Explanation { cgroup: Some(r), ..crate::Explanation::unconfined(1) };
+    let report = why.to_string();
+    assert!(report.contains("  /pod/ctr: unreadable (counted as no limit)"), "{report}");
+    assert!(report.contains("affinity: 1 CPU (0-0)"), "{report}");
+    assert!(report.contains("online: 1 CPU\n"), "{report}");
+}

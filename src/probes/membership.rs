@@ -60,7 +60,8 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
 /// The first cgroup2 mount other than `roots.sys_fs_cgroup` that holds this process's
 /// cgroup and limits it somewhere on the way up, walked as std would walk it there.
 fn cgroup2_elsewhere(roots: &Roots, relative_path: &Path) -> Option<CgroupReport> {
-    let content = super::read_kernel_file(&roots.proc_self_mountinfo).ok()?;
+    // the whole file is the diagnosis here: read it in large chunks
+    let content = super::read_in_chunks(&roots.proc_self_mountinfo, super::LARGE_READ).ok()?;
     mountinfo::cgroup2_mounts(&content)
         .into_iter()
         .filter(|(_, mount_point)| *mount_point != roots.sys_fs_cgroup)

@@ -8,6 +8,7 @@
 //!
 //! The files import one way: `membership` (which hierarchy, and the walk) uses `cgroup_v1`
 //! and `cgroup_v2`, which use the shared types in `cgroups` and the file readers here.
+//! `steal` (hypervisor and steal time) and `namespace` (the cgroup namespace) stand alone.
 
 mod affinity;
 mod cgroup_v1;
@@ -15,6 +16,8 @@ mod cgroup_v2;
 mod cgroups;
 mod membership;
 mod mountinfo;
+mod namespace;
+mod steal;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -28,6 +31,8 @@ pub use cgroups::{CgroupLevel, CgroupReport, CgroupVersion, Roots};
 #[cfg(target_os = "linux")]
 pub use membership::cgroup;
 pub use membership::CgroupProbe;
+pub use namespace::{cgroup_namespace, PROC_CGROUP_INIT_INO, PROC_SELF_NS_CGROUP};
+pub use steal::{cpu_steal, CpuSteal, StealProbe, PROC_CPUINFO, PROC_STAT};
 
 /// A kernel file that std would read, which exists but could not be read. std counts what
 /// it would have said as "no limit", so the answer may be larger than intended.
@@ -39,21 +44,43 @@ pub struct UnreadableFile {
     pub error: String,
 }
 
+/// The read size for small kernel files (a limit, a cgroup list): one read holds them.
+const SMALL_READ: usize = 512;
+/// The read size for files that grow with the machine (mountinfo): fewer system calls.
+pub(crate) const LARGE_READ: usize = 64 * 1024;
+
 /// Reads a small kernel file whole. `fs::read` first asks the file's size (statx, lseek),
-/// which kernel files do not know; reading into a stack buffer until EOF skips both, and
-/// explain() reads several such files per call.
+/// which kernel files do not know; reading in chunks until EOF skips both, and explain()
+/// reads several such files per call.
 pub(crate) fn read_kernel_file(path: &Path) -> io::Result<Vec<u8>> {
+    read_in_chunks(path, SMALL_READ)
+}
+
+/// Reads a kernel file whole, `chunk` bytes per `read`.
+pub(crate) fn read_in_chunks(path: &Path, chunk: usize) -> io::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let mut content = Vec::new();
-    let mut buffer = [0u8; 512];
     loop {
-        match file.read(&mut buffer) {
-            Ok(0) => return Ok(content),
-            Ok(n) => content.extend_from_slice(buffer.get(..n).unwrap_or_default()),
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+        let filled = content.len();
+        content.resize(filled + chunk, 0);
+        let read = file.read(content.get_mut(filled..).unwrap_or_default());
+        match read {
+            Ok(0) => {
+                content.truncate(filled);
+                return Ok(content);
+            }
+            Ok(n) => content.truncate(filled + n),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => content.truncate(filled),
             Err(err) => return Err(err),
         }
     }
+}
+
+/// A file std never reads (a burst, a weight): its trimmed text, or `None` for any failure,
+/// which is neither std's concern nor a finding.
+pub(crate) fn read_extra_file(path: &Path) -> Option<String> {
+    let content = read_kernel_file(path).ok()?;
+    Some(String::from_utf8(content).ok()?.trim().to_owned())
 }
 
 /// Reads a kernel file std would read: its text, or `None` when it is missing, not UTF-8
@@ -78,3 +105,6 @@ pub(crate) fn note_unreadable(path: &Path, err: &io::Error, unreadable: &mut Vec
 
 #[cfg(all(test, target_os = "linux"))]
 mod fixture_tests;
+
+#[cfg(all(test, target_os = "linux"))]
+mod parser_properties;

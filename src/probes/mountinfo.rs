@@ -1,6 +1,7 @@
 //! `/proc/self/mountinfo`: where a cgroup v1 `cpu` hierarchy is mounted, and where cgroup2
 //! is mounted.
 
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 
 /// One line: `id parent major:minor root mount-point options [optional...] - fstype source
@@ -13,40 +14,67 @@ struct Mount<'a> {
     super_options: &'a str,
 }
 
+/// One line's fields, or `None` when it has too few: std stops reading there.
+fn parse_line(line: &str) -> Option<Mount<'_>> {
+    let mut items = line.trim().split(' ');
+    let root = items.nth(3)?;
+    let mount_point = items.next()?;
+    let super_options = items.next_back()?;
+    let filesystem_type = items.nth_back(1)?;
+    Some(Mount { root, mount_point, filesystem_type, super_options })
+}
+
 /// The mounts listed in `content`, in order, until the first line that is not UTF-8 or has
 /// too few fields: std stops reading there, and so do the probes.
 fn mounts(content: &[u8]) -> impl Iterator<Item = Mount<'_>> {
     content
         .split(|&byte| byte == b'\n')
-        .map(|line| std::str::from_utf8(line).ok().map(str::trim))
-        // std stops reading at the end of the file; a blank line is not in real mountinfo
+        .map(|line| std::str::from_utf8(line).ok())
+        // the split leaves an empty piece after the last newline
         .filter(|line| line != &Some(""))
-        .map_while(|line| {
-            let mut items = line?.split(' ');
-            let root = items.nth(3)?;
-            let mount_point = items.next()?;
-            let super_options = items.next_back()?;
-            let filesystem_type = items.nth_back(1)?;
-            Some(Mount { root, mount_point, filesystem_type, super_options })
-        })
+        .map_while(|line| parse_line(line?))
 }
 
-/// The mount point of the first v1 cgroup mount with the `cpu` controller whose root
-/// contains `group_path`, and `group_path` relative to that root (for bind mounts of a
-/// subtree). Mirrors std: a malformed line or a root that is not absolute ends the search.
-pub(crate) fn cpu_mount(content: &[u8], group_path: &Path) -> Option<(PathBuf, PathBuf)> {
-    for mount in mounts(content) {
+/// What the search for the v1 `cpu` hierarchy found, and how many lines of mountinfo it
+/// read to find it: std reads exactly as many on every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CpuMountScan {
+    /// The mount point and the cgroup path below the mount's root.
+    pub(crate) found: Option<(PathBuf, PathBuf)>,
+    /// Lines read, the one that ended the search included.
+    pub(crate) lines: usize,
+}
+
+/// Reads mountinfo as std does, buffered and line by line, up to the first v1 cgroup mount
+/// with the `cpu` controller whose root contains `group_path`: its mount point and
+/// `group_path` relative to that root (for bind mounts of a subtree). A line that is not
+/// UTF-8, has too few fields or a root that is not absolute ends the search, as in std.
+pub(crate) fn scan_for_cpu_mount(
+    mut reader: impl BufRead,
+    group_path: &Path,
+) -> io::Result<CpuMountScan> {
+    let mut scan = CpuMountScan { found: None, lines: 0 };
+    let mut line = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(scan);
+        }
+        scan.lines += 1;
+        let Some(mount) = std::str::from_utf8(&line).ok().and_then(parse_line) else {
+            return Ok(scan);
+        };
         if mount.filesystem_type != "cgroup"
             || !mount.super_options.split(',').any(|opt| opt == "cpu")
         {
             continue;
         }
-        let root = Path::new(mount.root).strip_prefix("/").ok()?;
+        let Ok(root) = Path::new(mount.root).strip_prefix("/") else { return Ok(scan) };
         // a bind mount whose subtree does not contain this process's cgroup
         let Ok(below_root) = group_path.strip_prefix(root) else { continue };
-        return Some((PathBuf::from(mount.mount_point), below_root.to_path_buf()));
+        scan.found = Some((PathBuf::from(mount.mount_point), below_root.to_path_buf()));
+        return Ok(scan);
     }
-    None
 }
 
 /// Every cgroup2 mount: (its root without the leading `/`, its mount point).
@@ -81,18 +109,46 @@ mod tests {
         );
     }
 
+    fn scan(content: &str, group: &str) -> CpuMountScan {
+        scan_for_cpu_mount(content.as_bytes(), Path::new(group)).unwrap()
+    }
+
     #[test]
     fn a_malformed_line_ends_the_list_as_std_does() {
         let content = format!("1 2 3\n{MOUNTINFO}");
         assert_eq!(cgroup2_mounts(content.as_bytes()), []);
-        assert_eq!(cpu_mount(content.as_bytes(), Path::new("a")), None);
+        assert_eq!(scan(&content, "a"), CpuMountScan { found: None, lines: 1 });
     }
 
     #[test]
-    fn cpu_mount_takes_the_first_cpu_hierarchy() {
+    fn the_scan_stops_at_the_first_cpu_hierarchy_and_counts_the_lines() {
         assert_eq!(
-            cpu_mount(MOUNTINFO.as_bytes(), Path::new("docker/abc")),
-            Some((PathBuf::from("/sys/fs/cgroup/cpu"), PathBuf::from("docker/abc")))
+            scan(MOUNTINFO, "docker/abc"),
+            CpuMountScan {
+                found: Some((PathBuf::from("/sys/fs/cgroup/cpu"), PathBuf::from("docker/abc"))),
+                lines: 2
+            }
+        );
+    }
+
+    #[test]
+    fn without_a_cpu_hierarchy_the_scan_reads_every_line() {
+        let content: String =
+            (0..1500).map(|n| format!("{n} 1 0:{n} / /mnt/{n} rw - tmpfs tmpfs rw\n")).collect();
+        assert_eq!(scan(&content, "ctr"), CpuMountScan { found: None, lines: 1500 });
+    }
+
+    #[test]
+    fn a_bind_mount_of_another_subtree_is_passed_over() {
+        let content = "\
+            1 0 0:1 /other /mnt/a rw - cgroup cgroup rw,cpu\n\
+            2 0 0:1 /kubepods /mnt/b rw - cgroup cgroup rw,cpu,cpuacct\n";
+        assert_eq!(
+            scan(content, "kubepods/pod/ctr"),
+            CpuMountScan {
+                found: Some((PathBuf::from("/mnt/b"), PathBuf::from("pod/ctr"))),
+                lines: 2
+            }
         );
     }
 }

@@ -1,0 +1,149 @@
+//! Steal time: on a virtual machine whose host is overcommitted, the hypervisor runs other
+//! guests on the CPUs this guest counts, and the kernel tallies the time taken as "steal".
+//! Read once per call, from the counters since boot: never sampled twice, never slept on.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+/// The CPU descriptions; on x86 each CPU's `flags` line names `hypervisor` under a VM.
+pub const PROC_CPUINFO: &str = "/proc/cpuinfo";
+/// Kernel counters; its first line, `cpu`, sums every CPU's time in ticks since boot:
+/// `user nice system idle iowait irq softirq steal guest guest_nice`.
+pub const PROC_STAT: &str = "/proc/stat";
+
+/// The CPU flag x86 kernels show when CPUID says a hypervisor is present.
+const HYPERVISOR_FLAG: &str = "hypervisor";
+/// One CPU's description is about 1.5 KiB; reading this much at a time makes the kernel
+/// format one or two CPUs before the first `flags` line, however many CPUs there are.
+const CPUINFO_READ: usize = 1024;
+
+/// Time the hypervisor took from this guest since boot, from `/proc/stat`'s `cpu` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuSteal {
+    /// The `steal` field, in clock ticks.
+    pub steal_ticks: u64,
+    /// All time in ticks: user, nice, system, idle, iowait, irq, softirq and steal (guest
+    /// time is already counted in user and nice).
+    pub total_ticks: u64,
+}
+
+impl CpuSteal {
+    /// Steal as a share of all CPU time since boot, 0 to 1.
+    pub fn share(&self) -> f64 {
+        if self.total_ticks == 0 {
+            return 0.0;
+        }
+        self.steal_ticks as f64 / self.total_ticks as f64
+    }
+}
+
+/// What the steal probe read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StealProbe {
+    /// Whether the first CPU's flags name a hypervisor; `None` when `/proc/cpuinfo` has no
+    /// `flags` line (not x86) or cannot be read.
+    pub hypervisor: Option<bool>,
+    /// The steal counters, read only under a hypervisor (elsewhere steal is always 0).
+    pub steal: Option<CpuSteal>,
+}
+
+/// Reads the hypervisor flag from `cpuinfo`, then, under a hypervisor, the steal counters
+/// from `stat`.
+pub fn cpu_steal(stat: &Path, cpuinfo: &Path) -> StealProbe {
+    let hypervisor = std::fs::File::open(cpuinfo)
+        .ok()
+        .and_then(|file| hypervisor_flag(BufReader::with_capacity(CPUINFO_READ, file)));
+    let steal = if hypervisor == Some(true) {
+        crate::probes::read_kernel_file(stat).ok().and_then(|content| parse_stat(&content))
+    } else {
+        None
+    };
+    StealProbe { hypervisor, steal }
+}
+
+/// Whether the first `flags` line names the hypervisor flag; stops reading there.
+pub(crate) fn hypervisor_flag(mut reader: impl BufRead) -> Option<bool> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let Some((key, value)) = text.split_once(':') else { continue };
+        if key.trim() == "flags" {
+            return Some(value.split_ascii_whitespace().any(|flag| flag == HYPERVISOR_FLAG));
+        }
+    }
+}
+
+/// The steal and total ticks of `/proc/stat`'s first line, which must be the `cpu` line
+/// with at least the eight fields through `steal`.
+pub(crate) fn parse_stat(content: &[u8]) -> Option<CpuSteal> {
+    let first = content.split(|&byte| byte == b'\n').next()?;
+    let mut fields = std::str::from_utf8(first).ok()?.split_ascii_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    let mut ticks = [0u64; 8];
+    for tick in &mut ticks {
+        *tick = fields.next()?.parse().ok()?;
+    }
+    let total = ticks.iter().try_fold(0u64, |sum, &t| sum.checked_add(t))?;
+    Some(CpuSteal { steal_ticks: *ticks.last()?, total_ticks: total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAT: &str =
+        "cpu  8130 0 2466 178173 1715 0 33 16 0 0\ncpu0 4000 0 1200 89000 800 0 10 8 0 0\n";
+
+    #[test]
+    fn stat_gives_steal_and_the_total_without_guest_time() {
+        let steal = parse_stat(STAT.as_bytes()).unwrap();
+        assert_eq!(steal, CpuSteal { steal_ticks: 16, total_ticks: 190533 });
+        assert!((steal.share() - 16.0 / 190533.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stat_with_too_few_fields_or_another_first_line_says_nothing() {
+        assert_eq!(parse_stat(b"cpu  1 2 3 4 5 6 7\n"), None);
+        assert_eq!(parse_stat(b"intr 1 2 3\ncpu  1 2 3 4 5 6 7 8\n"), None);
+        assert_eq!(parse_stat(b"cpu  1 2 x 4 5 6 7 8\n"), None);
+        assert_eq!(parse_stat(b""), None);
+    }
+
+    #[test]
+    fn a_zero_total_is_no_steal() {
+        assert_eq!(parse_stat(b"cpu 0 0 0 0 0 0 0 0\n").unwrap().share(), 0.0);
+    }
+
+    #[test]
+    fn the_first_flags_line_decides() {
+        let vm = "processor\t: 0\nflags\t\t: fpu vme hypervisor lahf_lm\n\nprocessor\t: 1\n";
+        assert_eq!(hypervisor_flag(vm.as_bytes()), Some(true));
+        let metal =
+            "processor\t: 0\nflags\t\t: fpu vme lahf_lm\nprocessor\t: 1\nflags : hypervisor\n";
+        assert_eq!(hypervisor_flag(metal.as_bytes()), Some(false));
+        // arm64 says "Features", not "flags"
+        assert_eq!(hypervisor_flag("processor : 0\nFeatures : fp asimd\n".as_bytes()), None);
+        // a flag that merely contains the word is not the flag
+        assert_eq!(hypervisor_flag("flags : nohypervisor\n".as_bytes()), Some(false));
+    }
+
+    #[test]
+    fn steal_is_not_read_without_a_hypervisor() {
+        let dir = std::env::temp_dir().join(format!("kumo-steal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (stat, cpuinfo) = (dir.join("stat"), dir.join("cpuinfo"));
+        std::fs::write(&stat, "cpu  100 0 0 800 0 0 0 100 0 0\n").unwrap();
+        std::fs::write(&cpuinfo, "flags\t\t: fpu\n").unwrap();
+        assert_eq!(cpu_steal(&stat, &cpuinfo), StealProbe { hypervisor: Some(false), steal: None });
+        std::fs::write(&cpuinfo, "flags\t\t: fpu hypervisor\n").unwrap();
+        let probe = cpu_steal(&stat, &cpuinfo);
+        assert_eq!(probe.steal.map(|s| s.share()), Some(0.1));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
