@@ -18,7 +18,7 @@ export KUMO_LUAS := $(LUAS)
 export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
 
 .PHONY: run test module modules bench clean luas std-reference host rock-install host-check \
-	kumod-hosts
+	kumod-hosts vm-test
 
 run:
 	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
@@ -75,6 +75,10 @@ host-check: module
 # The kumod-shaped host with KumoMTA's mlua features, once per mlua line (hosts/); prints TAP.
 kumod-hosts:
 	bash scripts/kumod-hosts.sh
+
+# Real kernels under qemu: cgroup v2, v1 and hybrid, 8 and 64 CPUs (scripts/vm/cases.sh); TAP.
+vm-test:
+	bash scripts/vm-test.sh
 
 # For tests and scripts that need the interpreter list outside make.
 luas:

@@ -12,6 +12,7 @@ packages=(
   valgrind                             # the memory suite
   strace                               # the override path makes no system call
   lua-luv                              # make bench: uv.available_parallelism() for scale
+  qemu-system-x86 busybox-static cpio  # make vm-test: real kernels, booted from an initramfs
   make
 )
 

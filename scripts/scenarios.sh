@@ -15,24 +15,8 @@ cd "$(dirname "$0")/.."
 CG=/sys/fs/cgroup
 NCPU=$(nproc)   # the CPUs this process's affinity mask allows, before any scenario
 
-# ---- helpers: expectations ----------------------------------------------------------
-describe() { [ "$PHASE" = expect ] && DESCRIPTION=$1; return 0; }
-# expect VALUE SOURCE [STD]: the module's answer ("error" when it raises), explain().source,
-# std's answer.
-expect() { [ "$PHASE" = expect ] && { EXPECT=$1; EXPECT_SOURCE=$2; EXPECT_STD=${3:-$1}; }; return 0; }
-# findings CODE...: explain().findings' codes, as a set; none unless a scenario says so.
-findings() { [ "$PHASE" = expect ] && EXPECT_FINDINGS+=" $*"; return 0; }
-# expect_quota CPUS: what a binding quota of CPUS gives on this machine, as std computes it:
-# floored, at least 1, at most the affinity count; "cgroup" decides when CPUS < the count.
-# And its finding: below one CPU, at or above the CPU count, or not whole.
-expect_quota() {
-  local value source
-  value=$(awk -v q="$1" -v n="$NCPU" 'BEGIN { v = int(q); if (v < 1) v = 1; if (v > n) v = n; print v }')
-  source=$(awk -v q="$1" -v n="$NCPU" 'BEGIN { print (q < n) ? "cgroup" : "affinity" }')
-  expect "$value" "$source"
-  findings "$(awk -v q="$1" -v n="$NCPU" 'BEGIN {
-    if (q < 1) print "quota-below-one"; else if (q >= n) print "quota-above-cpus"; else if (q != int(q)) print "quota-floored" }')"
-}
+# ---- helpers: expectations (describe, expect, findings, expect_quota) -----------------
+source scripts/expect.sh
 
 # ---- helpers: layout (inside the namespace) -----------------------------------------
 in_layout() { [ "$PHASE" = layout ]; }
@@ -261,7 +245,7 @@ can_run() {
 
 # Resets the expectations and records scenario NAME's.
 expectations() { # NAME
-  PHASE=expect DESCRIPTION='' EXPECT='' EXPECT_SOURCE='' EXPECT_STD='' EXPECT_FINDINGS=''
+  reset_expectations
   PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1=''
   "$1"
 }
@@ -270,14 +254,6 @@ expectations() { # NAME
 # thread of its own must pin itself.
 runtimes_of() {
   if [ -n "$PIN_THREAD" ]; then echo host; else echo "${all_runtimes[@]}"; fi
-}
-
-# A probe line with its last field (the finding codes) sorted, "-" when empty: a set.
-sorted_codes() { # LINE
-  local line=$1 codes=${1##* }
-  [ -n "$codes" ] && [ "$codes" != - ] || codes=-
-  [ "$codes" = - ] || codes=$(tr , '\n' <<<"$codes" | sort | paste -sd, -)
-  echo "${line% *} $codes"
 }
 
 run_all() {
@@ -305,10 +281,9 @@ run_all() {
     expectations "$name"
     local std_answer
     std_answer=$(in_scenario "$name" "$std_reference" 2>&1)
-    if [ "$std_answer" = "$EXPECT_STD" ]; then tap ok "$DESCRIPTION [std reference]"
-    else tap not-ok "$DESCRIPTION [std reference]" "expected $EXPECT_STD, std printed: $std_answer"; fi
+    check_std "$std_answer"
 
-    local runtime output first want
+    local runtime output
     for runtime in $(runtimes_of); do
       if [ "$runtime" = host ]; then
         output=$(in_scenario "$name" "$host" ${PIN_THREAD:+--pin-thread "$PIN_THREAD"} lua/scenarios/probe.lua 2>&1)
@@ -317,15 +292,10 @@ run_all() {
         output=$(in_scenario "$name" env LUA_CPATH="$cpath" LUA_CPATH_5_2="$cpath" LUA_CPATH_5_3="$cpath" \
           LUA_CPATH_5_4="$cpath" "$runtime" lua/scenarios/probe.lua 2>&1)
       fi
-      first=$(sorted_codes "${output%%$'\n'*}")
-      # answer, explain().value, source, derived (std's rules), explain().std, finding codes;
       # a pinned thread's std and derived are its own, not the main thread's std_answer
-      local seen_std=$std_answer value=$EXPECT
+      local seen_std=$std_answer
       [ -z "$PIN_THREAD" ] || seen_std=$EXPECT
-      [ "$EXPECT" != error ] || value=nil
-      want=$(sorted_codes "$EXPECT $value $EXPECT_SOURCE $seen_std $seen_std $(echo $EXPECT_FINDINGS | tr ' ' ,)")
-      if [ "$first" = "$want" ]; then tap ok "$DESCRIPTION [$runtime]"
-      else tap not-ok "$DESCRIPTION [$runtime]" "expected: $want"$'\n'"got: $output"; fi
+      check_probe "$runtime" "$seen_std" "$output"
     done
   done
 }

@@ -87,6 +87,9 @@ run_step cargo-package cargo package --quiet --allow-dirty
 
 # Real kernel setups: mount namespaces, taskset, a real cgroup v1 directory (needs root).
 run_suite scenarios tap_counts bash scripts/scenarios.sh run
+# Real kernels under qemu (Debian's kernel): cgroup v2, v1 and hybrid, 8 and 64 CPUs, live
+# changes under one interpreter (make vm-test).
+run_suite vm-test tap_counts bash scripts/vm-test.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,302 @@
+# The real-kernel cases, sourced by the VM's /init (scripts/vm/init). One function per case:
+# it records what it expects with the shared helpers (scripts/expect.sh), lays out real
+# cgroups with real limits, and says where its programs run (RUN_CGROUPS, WRAP, OVERRIDE).
+# run_case then runs the std reference, lua5.4 and luajit with the module, and the
+# kumod-style host there, and checks each against the expectation: one TAP line apiece.
+source scripts/tap.sh
+source scripts/expect.sh
+
+NCPU=$(nproc)   # every CPU is online and allowed at boot
+CG=/sys/fs/cgroup
+STD_REFERENCE=/kumo/bin/std_parallelism
+HOST=/kumo/bin/policy_host
+RUNTIMES=(lua5.4 luajit host)
+
+# ---- layout helpers ---------------------------------------------------------------------
+LAYOUT_ERROR=''
+# write FILE VALUE: a kernel file; a failure fails the case's checks with its message.
+write() { printf '%s\n' "$2" >"$1" 2>/dev/null || LAYOUT_ERROR+="could not write '$2' to $1; "; }
+# v2_dir PATH: a cgroup2 directory under $CG, each parent handing cpu and cpuset down.
+v2_dir() {
+  local parent=$CG part
+  for part in ${1//\// }; do
+    write "$parent/cgroup.subtree_control" "+cpu +cpuset"
+    parent+=/$part
+    mkdir -p "$parent" || LAYOUT_ERROR+="mkdir $parent failed; "
+  done
+}
+# k8s_pod POD_CPU_MAX CTR_CPU_MAX: a new Kubernetes-shaped pod and container (burstable QoS,
+# containerd), each cpu.max written unless empty; the programs run in the container.
+POD_SEQ=0
+k8s_pod() {
+  POD_SEQ=$((POD_SEQ + 1))
+  local uid; uid=$(printf '8d3a7c1e_4b2f_4c1a_9e6d_%012d' "$POD_SEQ")
+  POD=kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$uid.slice
+  CTR=$POD/cri-containerd-$(printf '%064x' "$POD_SEQ").scope
+  v2_dir "$CTR"
+  [ -z "$1" ] || write "$CG/$POD/cpu.max" "$1"
+  [ -z "$2" ] || write "$CG/$CTR/cpu.max" "$2"
+  RUN_CGROUPS=("$CG/$CTR")
+}
+# docker QUOTA_US: a Docker-shaped cgroup v1 /docker/<id> with cpu.cfs_quota_us = QUOTA_US
+# per 100000 µs; the programs run in it.
+DOCKER_SEQ=0
+docker() {
+  DOCKER_SEQ=$((DOCKER_SEQ + 1))
+  DOCKER=docker/$(printf '%064x' "$DOCKER_SEQ")
+  mkdir -p "$CG/cpu,cpuacct/$DOCKER" || LAYOUT_ERROR+="mkdir $DOCKER failed; "
+  write "$CG/cpu,cpuacct/$DOCKER/cpu.cfs_period_us" 100000
+  write "$CG/cpu,cpuacct/$DOCKER/cpu.cfs_quota_us" "$1"
+  RUN_CGROUPS=("$CG/cpu,cpuacct/$DOCKER")
+}
+
+# ---- running ----------------------------------------------------------------------------
+# launch CMD...: CMD moved into RUN_CGROUPS, with the override or without, through WRAP.
+launch() {
+  (
+    for dir in "${RUN_CGROUPS[@]}"; do echo "$BASHPID" >"$dir/cgroup.procs" || exit 97; done
+    if [ -n "$OVERRIDE" ]; then export KUMO_AVAILABLE_PARALLELISM=$OVERRIDE
+    else unset KUMO_AVAILABLE_PARALLELISM; fi
+    exec "${WRAP[@]}" "$@"
+  )
+}
+
+run_case() { # NAME
+  reset_expectations
+  RUN_CGROUPS=() WRAP=() OVERRIDE='' LAYOUT_ERROR='' AFTER=''
+  "$1"
+  if [ -n "$LAYOUT_ERROR" ]; then
+    tap not-ok "$DESCRIPTION: layout" "$LAYOUT_ERROR"
+    return
+  fi
+  local std_answer output runtime
+  std_answer=$(launch "$STD_REFERENCE" 2>&1)
+  check_std "$std_answer"
+  for runtime in "${RUNTIMES[@]}"; do
+    if [ "$runtime" = host ]; then
+      output=$(launch "$HOST" lua/scenarios/probe.lua 2>&1)
+    else
+      output=$(launch env LUA_CPATH="/kumo/lua/$runtime/?.so" "$runtime" lua/scenarios/probe.lua 2>&1)
+    fi
+    check_probe "$runtime" "$std_answer" "$output"
+  done
+  [ -z "$AFTER" ] || "$AFTER"
+}
+
+# ---- cgroup v2 only, Kubernetes-shaped (boot v2) ----------------------------------------
+k8s_pod_quota() {
+  describe "v2 pod quota 3, container unlimited"
+  expect_quota 3
+  k8s_pod "300000 100000" ""
+}
+k8s_container_quota() {
+  describe "v2 container quota 2, pod unlimited"
+  expect_quota 2
+  k8s_pod "" "200000 100000"
+}
+k8s_pod_tighter() {
+  describe "v2 pod quota 2 over container quota 5"
+  expect_quota 2
+  k8s_pod "200000 100000" "500000 100000"
+}
+k8s_container_tighter() {
+  describe "v2 container quota 3 under pod quota 6"
+  expect_quota 3
+  k8s_pod "600000 100000" "300000 100000"
+}
+k8s_fractional() {
+  describe "v2 pod quota 3.5 over container quota 5"
+  expect_quota 3.5
+  k8s_pod "350000 100000" "500000 100000"
+}
+k8s_below_one() {
+  describe "v2 container quota 0.5"
+  expect_quota 0.5
+  k8s_pod "" "50000 100000"
+}
+k8s_lifted() {
+  describe "v2 pod and container quotas lifted (max)"
+  expect "$NCPU" affinity
+  k8s_pod "max 100000" "max 100000"
+}
+k8s_cpuset() {
+  describe "v2 container cpuset.cpus 0-2"
+  expect 3 affinity
+  k8s_pod "" ""
+  write "$CG/$CTR/cpuset.cpus" 0-2
+}
+k8s_requests_only() {
+  describe "v2 container cpu.weight 174 (a 2-CPU request), no quota"
+  expect "$NCPU" affinity
+  findings requests-only
+  k8s_pod "" ""
+  write "$CG/$CTR/cpu.weight" 174
+}
+k8s_burst() {
+  describe "v2 container quota 2 with cpu.max.burst 1 CPU"
+  expect_quota 2
+  findings quota-burst
+  k8s_pod "" "200000 100000"
+  write "$CG/$CTR/cpu.max.burst" 100000
+}
+k8s_own_cgroup_namespace() {
+  describe "v2 container in its own cgroup namespace, quota 5, under a pod quota 3.5 it cannot see"
+  expect_quota 5
+  findings cgroup-namespace
+  k8s_pod "350000 100000" "500000 100000"
+  # as containerd and Docker do with a private cgroup namespace: a fresh cgroup2 mount inside,
+  # which shows the namespace's root (the container) as /
+  WRAP=(unshare -C -m --propagation private bash -c 'umount /sys/fs/cgroup \
+    && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"' _)
+  AFTER=check_namespace_view
+}
+# What the container sees of itself, and what the kernel holds it to, from the host side.
+check_namespace_view() {
+  local seen pod_max
+  seen=$(launch cat /proc/self/cgroup)
+  if [ "$seen" = "0::/" ]; then tap ok "$DESCRIPTION [/proc/self/cgroup reads 0::/ inside]"
+  else tap not-ok "$DESCRIPTION [/proc/self/cgroup reads 0::/ inside]" "got: $seen"; fi
+  pod_max=$(cat "$CG/$POD/cpu.max")
+  if [ "$pod_max" = "350000 100000" ]; then tap ok "$DESCRIPTION [the pod's cpu.max, enforced, reads 350000 100000 outside]"
+  else tap not-ok "$DESCRIPTION [the pod's cpu.max outside]" "got: $pod_max"; fi
+}
+k8s_override() {
+  describe "v2 override 12 in an unlimited container"
+  expect 12 override "$NCPU"
+  findings override-replaces-detection
+  k8s_pod "" ""
+  OVERRIDE=12
+}
+k8s_override_invalid() {
+  describe "v2 override abc: raises, explain() says why"
+  expect error override "$NCPU"
+  findings override-invalid
+  k8s_pod "" ""
+  OVERRIDE=abc
+}
+
+# One lua5.4 process answers a query per line while its environment changes under it; each
+# change must show on the very next call.
+live_changes() {
+  local app=live.slice/app.scope other=live.slice/other.scope last=$((NCPU - 1)) pid
+  DESCRIPTION=live LAYOUT_ERROR=''
+  v2_dir "$app"; v2_dir "$other"
+  write "$CG/$app/cpu.max" "200000 100000"; write "$CG/$other/cpu.max" "150000 100000"
+  [ -z "$LAYOUT_ERROR" ] || { tap not-ok "live: layout" "$LAYOUT_ERROR"; return; }
+  coproc LIVE { echo "$BASHPID" >"$CG/$app/cgroup.procs" && unset KUMO_AVAILABLE_PARALLELISM \
+    && LUA_CPATH="/kumo/lua/lua5.4/?.so" exec lua5.4 lua/scenarios/live.lua; }
+  pid=$LIVE_PID
+  ask() { # DESCRIPTION EXPECTED: one query; answer and explain().value must both be EXPECTED
+    local answer=''
+    echo q >&"${LIVE[1]}" && read -r -t 120 answer <&"${LIVE[0]}"
+    if [ "$answer" = "$2 $2" ]; then tap ok "live: $1 [lua5.4]"
+    else tap not-ok "live: $1 [lua5.4]" "expected '$2 $2', got: '$answer' $LAYOUT_ERROR"; fi
+  }
+  ask "quota 2 at start" 2
+  write "$CG/$app/cpu.max" "100000 100000"; ask "quota lowered to 1" 1
+  write "$CG/$app/cpu.max" "300000 100000"; ask "quota raised to 3" 3
+  write "$CG/$app/cpu.max" "max 100000"; ask "quota lifted" "$NCPU"
+  write "$CG/$other/cgroup.procs" "$pid"; ask "moved by cgroup.procs to a cgroup with quota 1.5" 1
+  write "$CG/$app/cgroup.procs" "$pid"; ask "moved back to the unlimited cgroup" "$NCPU"
+  write "/sys/devices/system/cpu/cpu$last/online" 0; ask "CPU $last taken offline" "$last"
+  write "/sys/devices/system/cpu/cpu$last/online" 1
+  # the kernel gives the CPU back to the process's mask from a work queue: wait for it
+  local tries=0
+  until grep -q "^Cpus_allowed_list:.*0-$last\$" "/proc/$pid/status" || [ $tries -ge 100 ]; do
+    sleep 0.1; tries=$((tries + 1))
+  done
+  ask "CPU $last back online" "$NCPU"
+  taskset -p 3 "$pid" >/dev/null || LAYOUT_ERROR+="taskset -p failed; "
+  ask "affinity set to CPUs 0-1 with taskset -p" 2
+  echo quit >&"${LIVE[1]}"
+  wait "$pid"
+}
+
+# ---- cgroup v1, Docker-shaped; then hybrid (boot v1) --------------------------------------
+docker_one_and_a_half() {
+  describe "v1 docker quota 1.5 (cpu,cpuacct with a cpu symlink)"
+  expect_quota 1.5
+  docker 150000
+}
+docker_two_and_a_half() {
+  describe "v1 docker quota 2.5"
+  expect_quota 2.5
+  docker 250000
+}
+docker_unlimited() {
+  describe "v1 docker unlimited (-1)"
+  expect "$NCPU" affinity
+  docker -1
+}
+docker_shares_only() {
+  describe "v1 docker cpu.shares 512, no quota"
+  expect "$NCPU" affinity
+  findings requests-only
+  docker -1
+  write "$CG/cpu,cpuacct/$DOCKER/cpu.shares" 512
+}
+docker_mounted_elsewhere() {
+  describe "v1 cpu controller mounted at /tmp/cpu, found through mountinfo, quota 2"
+  expect_quota 2
+  docker 200000
+  # the hierarchy at /sys/fs/cgroup is unmounted in a private namespace and mounted again at
+  # a path std does not know, so it must scan mountinfo
+  WRAP=(unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/cpu,cpuacct && umount /sys/fs/cgroup \
+    && mkdir -p /tmp/cpu && mount -t cgroup -o cpu,cpuacct cgroup /tmp/cpu && exec "$@"' _)
+}
+hybrid_one_and_a_half() {
+  describe "hybrid: cpu on v1 quota 1.5, cgroup2 at /sys/fs/cgroup/unified"
+  expect_quota 1.5
+  docker 150000
+  mkdir -p "$CG/unified/$DOCKER" || LAYOUT_ERROR+="mkdir unified/$DOCKER failed; "
+  RUN_CGROUPS+=("$CG/unified/$DOCKER")
+}
+
+# ---- cgroup v2 on 64 CPUs (boot wide) ------------------------------------------------------
+wide_root() {
+  describe "v2 $NCPU CPUs, root cgroup"
+  expect "$NCPU" affinity
+}
+wide_nested_quota() {
+  describe "v2 $NCPU CPUs, quota 12 on a parent slice"
+  expect_quota 12
+  v2_dir app.slice/worker.scope
+  write "$CG/app.slice/cpu.max" "1200000 100000"
+  RUN_CGROUPS=("$CG/app.slice/worker.scope")
+}
+wide_affinity_subset() {
+  describe "v2 $NCPU CPUs, taskset -c 0-9"
+  expect 10 affinity
+  WRAP=(taskset -c 0-9)
+}
+
+# ---- boots ----------------------------------------------------------------------------------
+run_boot() { # MODE
+  case $1 in
+    probe) ;;
+    v2)
+      mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
+      for name in k8s_pod_quota k8s_container_quota k8s_pod_tighter k8s_container_tighter \
+        k8s_fractional k8s_below_one k8s_lifted k8s_cpuset k8s_requests_only k8s_burst \
+        k8s_own_cgroup_namespace k8s_override k8s_override_invalid; do
+        run_case "$name"
+      done
+      live_changes ;;
+    v1)
+      mount -t tmpfs cgroup "$CG" && mkdir "$CG/cpu,cpuacct" \
+        && mount -t cgroup -o cpu,cpuacct cgroup "$CG/cpu,cpuacct" && ln -s cpu,cpuacct "$CG/cpu" \
+        || { tap not-ok "mount the v1 cpu,cpuacct hierarchy"; return; }
+      for name in docker_one_and_a_half docker_two_and_a_half docker_unlimited \
+        docker_shares_only docker_mounted_elsewhere; do
+        run_case "$name"
+      done
+      # systemd's hybrid mode: the same v1 hierarchies, and cgroup2 without controllers
+      mkdir "$CG/unified" && mount -t cgroup2 cgroup2 "$CG/unified" \
+        || { tap not-ok "mount cgroup2 at $CG/unified"; return; }
+      run_case hybrid_one_and_a_half ;;
+    wide)
+      mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
+      for name in wide_root wide_nested_quota wide_affinity_subset; do run_case "$name"; done ;;
+    *) tap not-ok "unknown boot mode '$1'" ;;
+  esac
+}
