@@ -5,6 +5,9 @@
 #   scenarios.sh run                 every scenario on every runtime (needs root and unshare)
 #   scenarios.sh exec NAME CMD...    internal: inside a fresh mount namespace, lay out NAME
 #                                    and exec CMD, so that /proc/self is the bind-mounted pid
+#   scenarios.sh many-mounts N CMD...  internal: inside a fresh mount namespace, hide the cgroup
+#                                    hierarchies, make N tmpfs mounts, mount the v1 cpu
+#                                    hierarchy after them (std must scan mountinfo), exec CMD
 #
 # Each scenario is one function, written with the helpers below. Run outside the namespace
 # (PHASE=expect) the helpers record what the scenario expects; inside it (PHASE=layout) they
@@ -45,8 +48,17 @@ pin() { PIN=$1; }
 pin_thread() { PIN_THREAD=$1; }
 # override VALUE: run with KUMO_AVAILABLE_PARALLELISM=VALUE.
 override() { OVERRIDE=$1; }
-# real_v1_quota QUOTA PERIOD: a real cgroup v1 cpu directory, no namespace (see run_real_v1).
-real_v1_quota() { REAL_V1="$1 $2"; }
+# real_v1 FILE=VALUE...: a real cgroup v1 cpu directory with these files written, in order
+# (see run_real_v1); no layout namespace.
+real_v1() { REAL_V1="$*"; }
+# real_v1_wrap CMD...: the programs of a real_v1 scenario run through CMD, once in the cgroup.
+real_v1_wrap() { REAL_V1_WRAP="$*"; }
+# proc_stat TEXT / proc_cpuinfo TEXT: what /proc/stat and /proc/cpuinfo will say, as LXCFS
+# presents them to a container.
+proc_stat() { ! in_layout || { printf -- "$1" >"$STAGE/stat" && BIND_STAT=1; }; }
+proc_cpuinfo() { ! in_layout || { printf -- "$1" >"$STAGE/cpuinfo" && BIND_CPUINFO=1; }; }
+# own_steal: the scenario lays out its own steal, so this machine's does not apply.
+own_steal() { OWN_STEAL=1; }
 
 # ---- scenarios ------------------------------------------------------------------------
 SCENARIOS=(
@@ -54,6 +66,8 @@ SCENARIOS=(
   v2_parent_tighter v2_garbage v2_max v2_zero_period v2_missing_controllers
   v2_deep_middle_binds proc_cgroup_empty proc_cgroup_unreadable
   v1_cpu v1_cpu_cpuacct v1_unlimited v1_mountinfo_bind real_v1_one_cpu
+  real_v1_burst real_v1_shares real_v1_own_cgroup_namespace real_v1_after_many_mounts
+  steal_under_a_hypervisor steal_without_a_hypervisor
   pinned_under_generous_quota override_under_tight_quota
   v2_cpu_max_unreadable v2_mounted_elsewhere thread_pinned_in_host override_invalid
 )
@@ -145,7 +159,50 @@ v1_mountinfo_bind() {
 real_v1_one_cpu() {
   describe "a real cgroup v1 cpu directory, 1 CPU"
   expect_quota 1
-  real_v1_quota 100000 100000
+  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
+}
+real_v1_burst() {
+  describe "a real cgroup v1 cpu directory, 1 CPU with a burst of 0.5 (cpu.cfs_burst_us)"
+  expect_quota 1
+  findings quota-burst
+  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000 cpu.cfs_burst_us=50000
+}
+real_v1_shares() {
+  describe "a real cgroup v1 cpu directory, cpu.shares 512 and no quota (a request, no limit)"
+  expect "$NCPU" affinity
+  findings requests-only
+  real_v1 cpu.cfs_quota_us=-1 cpu.shares=512
+}
+real_v1_own_cgroup_namespace() {
+  describe "unshare -C inside a real cgroup v1 with 1 CPU: the quota is invisible, std overcounts"
+  expect "$NCPU" affinity
+  findings cgroup-namespace
+  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
+  real_v1_wrap unshare -C --
+}
+real_v1_after_many_mounts() {
+  describe "a real cgroup v1 with 1 CPU, its cpu controller mounted after 1000 tmpfs mounts"
+  expect_quota 1
+  findings mountinfo-scan
+  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
+  real_v1_wrap unshare -m --propagation private bash "$0" many-mounts 1000
+}
+steal_under_a_hypervisor() {
+  describe "/proc/stat with 5% steal and /proc/cpuinfo with the hypervisor flag, as LXCFS shows them"
+  expect "$NCPU" affinity
+  findings cpu-steal
+  own_steal
+  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+  proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\ncpu0 4500 0 1000 41500 250 0 250 2500 0 0\n'
+  proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr hypervisor lahf_lm\n\n'
+}
+steal_without_a_hypervisor() {
+  describe "5% steal in /proc/stat but no hypervisor flag in /proc/cpuinfo: no finding"
+  expect "$NCPU" affinity
+  own_steal
+  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+  proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\n'
+  proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr lahf_lm\n\n'
 }
 pinned_under_generous_quota() {
   describe "pinned to CPU 0 under a generous quota"
@@ -193,7 +250,8 @@ override_invalid() {
 # ---- inside the namespace --------------------------------------------------------------
 exec_in_layout() { # NAME CMD...
   local name=$1; shift
-  PHASE=layout STAGE=$(mktemp -d) DROP_DAC='' BIND_MOUNTINFO='' PIN='' OVERRIDE=''
+  PHASE=layout STAGE=$(mktemp -d) DROP_DAC='' BIND_MOUNTINFO='' BIND_STAT='' BIND_CPUINFO=''
+  PIN='' OVERRIDE=''
   mount -t tmpfs kumo-scenario "$CG" || exit 97
   # any layout step that fails ends the run, so the scenario's checks fail with its message
   set -e
@@ -201,6 +259,8 @@ exec_in_layout() { # NAME CMD...
   set +e
   [ -e "$STAGE/cgroup" ] && { mount --bind "$STAGE/cgroup" "/proc/$$/cgroup" || exit 97; }
   [ -n "$BIND_MOUNTINFO" ] && { mount --bind "$STAGE/mountinfo" "/proc/$$/mountinfo" || exit 97; }
+  [ -n "$BIND_STAT" ] && { mount --bind "$STAGE/stat" /proc/stat || exit 97; }
+  [ -n "$BIND_CPUINFO" ] && { mount --bind "$STAGE/cpuinfo" /proc/cpuinfo || exit 97; }
   local prefix=()
   [ -n "$PIN" ] && prefix+=(taskset -c "$PIN")
   if [ -n "$OVERRIDE" ]; then prefix+=(env "KUMO_AVAILABLE_PARALLELISM=$OVERRIDE"); else unset KUMO_AVAILABLE_PARALLELISM; fi
@@ -209,13 +269,31 @@ exec_in_layout() { # NAME CMD...
   exec "${prefix[@]}" "$@"
 }
 
-# A real cgroup v1 cpu directory: write its quota, move a shell in, exec the program there.
-run_real_v1() { # QUOTA PERIOD CMD...
-  local quota=$1 period=$2; shift 2
-  local dir="$CG/cpu/kumo-scenario-$$-$RANDOM"
+# Inside a fresh mount namespace: the cgroup hierarchies hidden, COUNT tmpfs mounts, then this
+# process's v1 cpu hierarchy mounted again after them, where std finds it only by reading
+# every one of those lines of mountinfo. Used by the scenarios and by make bench.
+many_mounts() { # COUNT CMD...
+  local count=$1 controllers stage
+  shift
+  controllers=$(sed -n 's/^[0-9]*:\(\([^:]*,\)\{0,1\}cpu\(,[^:]*\)\{0,1\}\):.*/\1/p' /proc/self/cgroup | head -n 1)
+  [ -n "$controllers" ] || { echo "many-mounts: no cgroup v1 cpu controller here" >&2; exit 97; }
+  umount -R "$CG" && mount -t tmpfs kumo-scenario "$CG" || exit 97
+  stage=$(mktemp -d) && mount -t tmpfs kumo-mounts "$stage" || exit 97
+  luajit lua/scenarios/mount_many.lua "$stage" "$count" || exit 97
+  mkdir "$stage/cpu" && mount -t cgroup -o "$controllers" cgroup "$stage/cpu" || exit 97
+  exec "$@"
+}
+
+# A real cgroup v1 cpu directory: write its files, move a shell in, exec the program there,
+# through the scenario's wrapper if it has one.
+run_real_v1() { # CMD...
+  local dir="$CG/cpu/kumo-scenario-$$-$RANDOM" setting
   mkdir "$dir" || return 97
-  echo "$quota" >"$dir/cpu.cfs_quota_us" && echo "$period" >"$dir/cpu.cfs_period_us" \
-    && (unset KUMO_AVAILABLE_PARALLELISM; sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "$@")
+  for setting in $REAL_V1; do
+    echo "${setting#*=}" >"$dir/${setting%%=*}" || { rmdir "$dir"; return 97; }
+  done
+  # shellcheck disable=SC2086
+  (unset KUMO_AVAILABLE_PARALLELISM; sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" $REAL_V1_WRAP "$@")
   local code=$?
   rmdir "$dir" || echo "# could not remove $dir" >&2
   return $code
@@ -228,8 +306,7 @@ source scripts/tap.sh
 in_scenario() { # NAME CMD...
   local name=$1; shift
   if [ -n "$REAL_V1" ]; then
-    # shellcheck disable=SC2086
-    run_real_v1 $REAL_V1 "$@"
+    run_real_v1 "$@"
   else
     unshare -m --propagation private bash "$0" exec "$name" "$@"
   fi
@@ -239,6 +316,7 @@ can_run() {
   [ "$(id -u)" -eq 0 ] || { echo "not root"; return 1; }
   command -v unshare >/dev/null || { echo "unshare missing"; return 1; }
   unshare -m true 2>/dev/null || { echo "unshare -m is not permitted here"; return 1; }
+  command -v luajit >/dev/null || { echo "luajit missing (the mount-point scenario uses its FFI)"; return 1; }
   [ -d "$CG/cpu" ] && grep -q " $CG/cpu[, ].* - cgroup " /proc/self/mountinfo \
     || { echo "no cgroup v1 cpu hierarchy at $CG/cpu for the real v1 scenario"; return 1; }
 }
@@ -246,8 +324,25 @@ can_run() {
 # Resets the expectations and records scenario NAME's.
 expectations() { # NAME
   reset_expectations
-  PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1=''
+  PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' OWN_STEAL=''
   "$1"
+  # what this machine itself shows every scenario: its own cgroup namespace, its steal
+  findings $MACHINE_NAMESPACE
+  [ -n "$OWN_STEAL" ] || findings $MACHINE_STEAL
+}
+
+# cgroup-namespace when this runner is not in the kernel's initial cgroup namespace, and
+# cpu-steal when this machine's hypervisor took at least 1% of CPU time since boot: findings
+# every scenario shows here, computed from the machine as the module computes them.
+machine_findings() {
+  local namespace
+  namespace=$(readlink /proc/self/ns/cgroup)
+  MACHINE_NAMESPACE=''
+  [ -z "$namespace" ] || [ "$namespace" = "cgroup:[4026531835]" ] || MACHINE_NAMESPACE=cgroup-namespace
+  MACHINE_STEAL=''
+  if grep -m1 '^flags' /proc/cpuinfo | grep -qw hypervisor \
+    && awk '/^cpu / { t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit !(t > 0 && $9 / t >= 0.01) }' /proc/stat
+  then MACHINE_STEAL=cpu-steal; fi
 }
 
 # The runtimes a scenario runs in: every interpreter and the host, or only the host when a
@@ -269,6 +364,7 @@ run_all() {
   local std_reference host
   std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
   host=$(make -s --no-print-directory host | tail -n 1)
+  machine_findings
   local all_runtimes=("${KUMO_LUAS[@]}" host)
   local name planned=0
   for name in "${SCENARIOS[@]}"; do
@@ -302,8 +398,11 @@ run_all() {
 
 case "${1:-}" in
   exec) shift; exec_in_layout "$@" ;;
+  many-mounts) shift; many_mounts "$@" ;;
   run)
     read -r -a KUMO_LUAS <<<"${KUMO_LUAS:?run through make test, which exports the interpreter list}"
+    # KUMO_SCENARIOS="name ...": only those, while working on them
+    read -r -a SCENARIOS <<<"${KUMO_SCENARIOS:-${SCENARIOS[*]}}"
     run_all ;;
   *) echo "usage: $0 run | exec NAME CMD..." >&2; exit 2 ;;
 esac
