@@ -7,7 +7,27 @@ cd "$(dirname "$0")/.."
 
 source scripts/lua54.sh
 ROUNDS=${ROUNDS:-7}
+# The mount-point axis: this many tmpfs mounts before the v1 cpu controller, at a path std
+# finds only by reading mountinfo (scripts/scenarios.sh many-mounts).
+MOUNT_COUNTS=${MOUNT_COUNTS:-20 1000 20000}
 std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# Inside the many-mounts namespace: ROUNDS interleaved rounds of std, detection and explain(),
+# with fewer calls as the scan grows; prints "mounts std detect explain" (medians, ns/call).
+if [ "${1:-}" = mount-axis-inside ]; then
+  mounts=$2 calls=$(( 2000000 / ($2 + 100) ))
+  declare -A axis
+  for round in $(seq "$ROUNDS"); do
+    axis[std]+="$(env -u KUMO_AVAILABLE_PARALLELISM "$std_reference" --bench "$calls") "
+    axis[detect]+="$(with_override "" "$LUA" lua/bench/call_cost.lua detect "$calls") "
+    axis[explain]+="$(with_override "" "$LUA" lua/bench/call_cost.lua explain "$calls") "
+  done
+  echo "$mounts $(median <<<"${axis[std]}") $(median <<<"${axis[detect]}") $(median <<<"${axis[explain]}")"
+  exit 0
+fi
 
 # measure  calls-per-run  command...
 measures=(std detect override explain luv nproc)
@@ -30,11 +50,9 @@ for round in $(seq "$ROUNDS"); do
 done
 echo >&2
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A med
 for name in "${measures[@]}"; do med[$name]=$(median <<<"${samples[$name]}"); done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 label() {
   case $1 in
     std) echo "std::thread::available_parallelism() (Rust)" ;;
@@ -63,6 +81,31 @@ target "module/std" "$(ratio "${med[detect]}" "${med[std]}")" 1.05
 target "override/std" "$(ratio "${med[override]}" "${med[std]}")" 0.01
 target "explain/std" "$(ratio "${med[explain]}" "${med[std]}")" 2.00
 target "explain/std, the bound explain() must stay within" "$(ratio "${med[explain]}" "${med[std]}")" 3.00
+
+
+# The mount-point axis: the cpu controller of this process's v1 hierarchy mounted after N tmpfs
+# mounts, so std reads about N lines of mountinfo on every call (cgroup v1 machines only).
+echo
+if grep -qE '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' /proc/self/cgroup && [ "$(id -u)" -eq 0 ]; then
+  echo "mount points before the cpu controller (v1, found through mountinfo); medians, ns per call"
+  echo
+  printf '| %8s | %10s | %10s | %10s | %13s | %13s |\n' mounts std detection "explain()" "detection/std" "explain()/std"
+  printf '| %8s | %10s | %10s | %10s | %13s | %13s |\n' ---: ---: ---: ---: ---: ---:
+  worst_detect=0 worst_explain=0
+  for mounts in $MOUNT_COUNTS; do
+    read -r mounts std detect explain < <(unshare -m --propagation private \
+      bash scripts/scenarios.sh many-mounts "$mounts" bash scripts/bench.sh mount-axis-inside "$mounts")
+    detect_ratio=$(ratio "$detect" "$std") explain_ratio=$(ratio "$explain" "$std")
+    printf '| %8s | %10s | %10s | %10s | %13s | %13s |\n' "$mounts" "$std" "$detect" "$explain" "$detect_ratio" "$explain_ratio"
+    worst_detect=$(awk -v a="$worst_detect" -v b="$detect_ratio" 'BEGIN { print (b > a) ? b : a }')
+    worst_explain=$(awk -v a="$worst_explain" -v b="$explain_ratio" 'BEGIN { print (b > a) ? b : a }')
+  done
+  echo
+  target "detection/std at every mount count (worst)" "$worst_detect" 1.05
+  target "explain()/std at every mount count (worst)" "$worst_explain" 3.00
+else
+  echo "mount-point axis skipped: needs root and a cgroup v1 cpu controller"
+fi
 
 echo
 for lua in $KUMO_LUAS; do
