@@ -11,49 +11,48 @@ use crate::finding::{Finding, FindingCode};
 use crate::probes::{CgroupLevel, CgroupVersion, UnreadableFile, PROC_CGROUP_INIT_INO};
 use crate::variable::OVERRIDE_VAR;
 
+/// A rule that yields at most one finding of its code.
+type Rule = fn(&Explanation) -> Option<String>;
+
+/// The rules in the order of [`FindingCode`], around the two that differ: the quota rule
+/// picks one of three codes, and `cgroup-unreadable` comes once per file.
+const BEFORE_QUOTA: [(FindingCode, Rule); 2] = [
+    (FindingCode::OverrideInvalid, override_invalid),
+    (FindingCode::OverrideReplacesDetection, override_replaces_detection),
+];
+const BEFORE_UNREADABLE: [(FindingCode, Rule); 2] = [
+    (FindingCode::ThreadPinned, thread_pinned),
+    (FindingCode::AffinityUnreadable, affinity_unreadable),
+];
+const AFTER_UNREADABLE: [(FindingCode, Rule); 7] = [
+    (FindingCode::Cgroup2Elsewhere, cgroup2_elsewhere),
+    (FindingCode::DetectionChanged, detection_changed),
+    (FindingCode::CpuSteal, cpu_steal),
+    (FindingCode::MountinfoScan, mountinfo_scan),
+    (FindingCode::QuotaBurst, quota_burst),
+    (FindingCode::CgroupNamespace, cgroup_namespace),
+    (FindingCode::RequestsOnly, requests_only),
+];
+
 /// Every finding that applies to `why`, in the order of [`FindingCode`].
 pub(crate) fn findings(why: &Explanation) -> Vec<Finding> {
     let mut found = Vec::new();
-    let mut add = |code, text| found.push(Finding { code, text });
-    if let Some(text) = override_invalid(why) {
-        add(FindingCode::OverrideInvalid, text);
-    }
-    if let Some(text) = override_replaces_detection(why) {
-        add(FindingCode::OverrideReplacesDetection, text);
-    }
+    let apply = |rules: &[(FindingCode, Rule)], found: &mut Vec<Finding>| {
+        for (code, rule) in rules {
+            if let Some(text) = rule(why) {
+                found.push(Finding { code: *code, text });
+            }
+        }
+    };
+    apply(&BEFORE_QUOTA, &mut found);
     if let Some((code, text)) = quota(why) {
-        add(code, text);
+        found.push(Finding { code, text });
     }
-    if let Some(text) = thread_pinned(why) {
-        add(FindingCode::ThreadPinned, text);
-    }
-    if let Some(text) = affinity_unreadable(why) {
-        add(FindingCode::AffinityUnreadable, text);
-    }
+    apply(&BEFORE_UNREADABLE, &mut found);
     for file in &why.unreadable {
-        add(FindingCode::CgroupUnreadable, cgroup_unreadable(file));
+        found.push(Finding { code: FindingCode::CgroupUnreadable, text: cgroup_unreadable(file) });
     }
-    if let Some(text) = cgroup2_elsewhere(why) {
-        add(FindingCode::Cgroup2Elsewhere, text);
-    }
-    if let Some(text) = detection_changed(why) {
-        add(FindingCode::DetectionChanged, text);
-    }
-    if let Some(text) = cpu_steal(why) {
-        add(FindingCode::CpuSteal, text);
-    }
-    if let Some(text) = mountinfo_scan(why) {
-        add(FindingCode::MountinfoScan, text);
-    }
-    if let Some(text) = quota_burst(why) {
-        add(FindingCode::QuotaBurst, text);
-    }
-    if let Some(text) = cgroup_namespace(why) {
-        add(FindingCode::CgroupNamespace, text);
-    }
-    if let Some(text) = requests_only(why) {
-        add(FindingCode::RequestsOnly, text);
-    }
+    apply(&AFTER_UNREADABLE, &mut found);
     found
 }
 
