@@ -8,7 +8,9 @@ use std::path::Path;
 
 use crate::explanation::{cpus, derive, weight_file, Explanation, Source};
 use crate::finding::{Finding, FindingCode};
-use crate::probes::{CgroupLevel, CgroupVersion, UnreadableFile, PROC_CGROUP_INIT_INO};
+use crate::probes::{
+    CgroupLevel, CgroupVersion, UnreadableFile, PROC_CGROUP_INIT_INO, STEAL_SHARE_MIN,
+};
 use crate::variable::OVERRIDE_VAR;
 
 /// A rule that yields at most one finding of its code.
@@ -56,8 +58,6 @@ pub(crate) fn findings(why: &Explanation) -> Vec<Finding> {
     found
 }
 
-/// Steal time, as a share of all CPU time since boot, from which cpu-steal is reported.
-pub(crate) const STEAL_SHARE_MIN: f64 = 0.01;
 /// Lines of mountinfo std reads per call from which mountinfo-scan is reported.
 pub(crate) const MOUNTINFO_SCAN_LINES_MIN: usize = 1000;
 

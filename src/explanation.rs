@@ -71,10 +71,10 @@ pub struct Explanation {
     /// A cgroup2 hierarchy mounted elsewhere than `/sys/fs/cgroup` that limits this
     /// process's cgroup, which std never reads.
     pub cgroup2_elsewhere: Option<CgroupReport>,
-    /// Whether the first CPU's flags in `/proc/cpuinfo` name a hypervisor; `None` when
-    /// there are no x86 flags to read.
+    /// Whether the first CPU's flags in `/proc/cpuinfo` name a hypervisor; read only when
+    /// the steal is at least 1% (`None` otherwise, and without x86 flags).
     pub hypervisor: Option<bool>,
-    /// Steal time since boot, from `/proc/stat`; read only under a hypervisor.
+    /// Steal time since boot, from `/proc/stat`'s `cpu` line.
     pub steal: Option<CpuSteal>,
     /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`), `None` when
     /// the link cannot be read; [`PROC_CGROUP_INIT_INO`](crate::probes::PROC_CGROUP_INIT_INO)
@@ -131,17 +131,19 @@ impl fmt::Display for Explanation {
             Some(online) => writeln!(f, "online: {}", cpus(online))?,
             None => writeln!(f, "online: unknown")?,
         }
-        match (self.hypervisor, &self.steal) {
-            (Some(true), Some(steal)) => writeln!(
+        if let Some(steal) = &self.steal {
+            let hypervisor = match self.hypervisor {
+                Some(true) => ", under a hypervisor",
+                Some(false) => ", no hypervisor flag",
+                None => "",
+            };
+            writeln!(
                 f,
-                "hypervisor: yes, steal {:.2}% of CPU time since boot ({} of {} ticks)",
+                "steal: {:.2}% of CPU time since boot ({} of {} ticks){hypervisor}",
                 steal.share() * 100.0,
                 steal.steal_ticks,
                 steal.total_ticks
-            )?,
-            (Some(true), None) => writeln!(f, "hypervisor: yes, steal unknown")?,
-            (Some(false), _) => writeln!(f, "hypervisor: no")?,
-            (None, _) => {}
+            )?;
         }
         match self.cgroup_namespace {
             Some(crate::probes::PROC_CGROUP_INIT_INO) => writeln!(f, "cgroup namespace: initial")?,
@@ -272,8 +274,8 @@ impl Explanation {
             cgroup: None,
             unreadable: Vec::new(),
             cgroup2_elsewhere: None,
-            hypervisor: Some(false),
-            steal: None,
+            hypervisor: None,
+            steal: Some(CpuSteal { steal_ticks: 0, total_ticks: 1000 }),
             cgroup_namespace: Some(crate::probes::PROC_CGROUP_INIT_INO),
             derived: NonZeroUsize::new(count),
             findings: Vec::new(),

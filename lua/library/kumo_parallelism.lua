@@ -33,8 +33,8 @@ function kumo_parallelism.explain() end
 ---@field std integer? std's own answer; nil if std failed
 ---@field derived integer? the number derived from the probes by std's rules
 ---@field cgroup kumo_parallelism.Cgroup? nil without cgroup information
----@field hypervisor boolean? whether /proc/cpuinfo's flags name a hypervisor; nil without x86 flags
----@field steal kumo_parallelism.Steal? steal time since boot; read only under a hypervisor
+---@field hypervisor boolean? whether /proc/cpuinfo's flags name a hypervisor; read only when steal is at least 1%, else nil
+---@field steal kumo_parallelism.Steal? steal time since boot, from /proc/stat
 ---@field cgroup_namespace integer? the inode of /proc/self/ns/cgroup; 4026531835 is the initial namespace
 ---@field findings kumo_parallelism.Finding[] what misleads and what to change, possibly empty
 
