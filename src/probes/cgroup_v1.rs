@@ -70,13 +70,10 @@ pub(crate) fn walk(
     let leaf: PathBuf = mount.join(&group);
     let mut dir = leaf.clone();
     while dir.starts_with(&mount) {
-        let read = |name, unreadable: &mut Vec<UnreadableFile>| {
-            read_limit_file(&dir.join(name), unreadable).map(|text| text.trim().to_owned())
-        };
-        let unreadable_before = unreadable.len();
-        let limit = read(CFS_QUOTA_US, unreadable);
-        let limit_unreadable = unreadable.len() > unreadable_before;
-        let period = read(CFS_PERIOD_US, unreadable);
+        let limit_file = read_limit_file(&dir.join(CFS_QUOTA_US), unreadable);
+        let period_file = read_limit_file(&dir.join(CFS_PERIOD_US), unreadable);
+        let limit = limit_file.text.map(|text| text.trim().to_owned());
+        let period = period_file.text.map(|text| text.trim().to_owned());
         let cpus = fraction(limit.as_deref(), period.as_deref());
         let mut level = CgroupLevel::at(level_path(&mount, &dir));
         if cpus.is_some() {
@@ -85,7 +82,7 @@ pub(crate) fn walk(
         level.limit = limit;
         level.period = period;
         level.cpus = cpus;
-        level.unreadable = limit_unreadable;
+        level.unreadable = limit_file.unreadable;
         report.levels.push(level);
         if !dir.pop() {
             break;

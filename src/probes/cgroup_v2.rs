@@ -49,10 +49,9 @@ fn walk_levels(
     let mut dir = leaf.to_path_buf();
     while dir.starts_with(mount) {
         let mut level = CgroupLevel::at(level_path(mount, &dir));
-        let unreadable_before = unreadable.len();
-        let content = read_limit_file(&dir.join(CPU_MAX), unreadable);
-        level.unreadable = unreadable.len() > unreadable_before;
-        if let Some(content) = content {
+        let cpu_max = read_limit_file(&dir.join(CPU_MAX), unreadable);
+        level.unreadable = cpu_max.unreadable;
+        if let Some(content) = cpu_max.text {
             let mut fields = content.lines().next().unwrap_or_default().split(' ');
             let limit = fields.next().filter(|f| !f.is_empty());
             let period = fields.next();

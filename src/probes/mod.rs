@@ -83,24 +83,34 @@ pub(crate) fn read_extra_file(path: &Path) -> Option<String> {
     Some(String::from_utf8(content).ok()?.trim().to_owned())
 }
 
-/// Reads a kernel file std would read: its text, or `None` when it is missing, not UTF-8
-/// (std fails there too), or unreadable; only the last is recorded in `unreadable`, since
-/// a missing file is the normal way to say "no limit".
-pub(crate) fn read_limit_file(path: &Path, unreadable: &mut Vec<UnreadableFile>) -> Option<String> {
+/// What reading a limit file std would read gave.
+pub(crate) struct LimitFile {
+    /// Its text; `None` when it is missing, not UTF-8 (std fails there too), or unreadable.
+    pub(crate) text: Option<String>,
+    /// Whether it exists but could not be read (then it is also in `unreadable`).
+    pub(crate) unreadable: bool,
+}
+
+/// Reads a kernel file std would read. Only a file that exists but cannot be read is
+/// recorded in `unreadable`, since a missing file is the normal way to say "no limit".
+pub(crate) fn read_limit_file(path: &Path, unreadable: &mut Vec<UnreadableFile>) -> LimitFile {
     match read_kernel_file(path) {
-        Ok(content) => String::from_utf8(content).ok(),
-        Err(err) => {
-            note_unreadable(path, &err, unreadable);
-            None
-        }
+        Ok(content) => LimitFile { text: String::from_utf8(content).ok(), unreadable: false },
+        Err(err) => LimitFile { text: None, unreadable: note_unreadable(path, &err, unreadable) },
     }
 }
 
-/// Records `err` for `path` unless the file simply does not exist.
-pub(crate) fn note_unreadable(path: &Path, err: &io::Error, unreadable: &mut Vec<UnreadableFile>) {
-    if err.kind() != io::ErrorKind::NotFound {
+/// Records `err` for `path` unless the file simply does not exist; says whether it did.
+pub(crate) fn note_unreadable(
+    path: &Path,
+    err: &io::Error,
+    unreadable: &mut Vec<UnreadableFile>,
+) -> bool {
+    let exists = err.kind() != io::ErrorKind::NotFound;
+    if exists {
         unreadable.push(UnreadableFile { path: path.to_path_buf(), error: err.to_string() });
     }
+    exists
 }
 
 #[cfg(all(test, target_os = "linux"))]
