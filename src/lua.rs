@@ -55,16 +55,11 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
     Ok(module)
 }
 
-/// Converts a count to a Lua integer; counts here never exceed 4294967295 (override)
-/// or the CPU count, so saturation is unreachable but keeps the conversion panic-free.
-fn lua_integer(count: usize) -> mlua::Integer {
-    mlua::Integer::try_from(count).unwrap_or(mlua::Integer::MAX)
-}
-
-/// Converts a kernel counter or inode to a Lua integer, saturating (never reached: they fit
-/// in 63 bits).
-fn lua_integer_u64(value: u64) -> mlua::Integer {
-    mlua::Integer::try_from(value).unwrap_or(mlua::Integer::MAX)
+/// Converts a count, a kernel counter or an inode to a Lua integer. Counts never exceed
+/// 4294967295 (override) or the CPU count, and counters and inodes fit in 63 bits, so
+/// saturation is unreachable but keeps the conversion panic-free.
+fn lua_integer(value: impl TryInto<mlua::Integer>) -> mlua::Integer {
+    value.try_into().unwrap_or(mlua::Integer::MAX)
 }
 
 /// explain()'s result as Lua sees it: plain fields, and `__tostring` for the report.
@@ -94,12 +89,12 @@ fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
     table.raw_set("hypervisor", why.hypervisor)?;
     if let Some(steal) = &why.steal {
         let entry = lua.create_table_with_capacity(0, 3)?;
-        entry.raw_set("ticks", lua_integer_u64(steal.steal_ticks))?;
-        entry.raw_set("total", lua_integer_u64(steal.total_ticks))?;
+        entry.raw_set("ticks", lua_integer(steal.steal_ticks))?;
+        entry.raw_set("total", lua_integer(steal.total_ticks))?;
         entry.raw_set("share", steal.share())?;
         table.raw_set("steal", entry)?;
     }
-    table.raw_set("cgroup_namespace", why.cgroup_namespace.map(lua_integer_u64))?;
+    table.raw_set("cgroup_namespace", why.cgroup_namespace.map(lua_integer))?;
     let findings = lua.create_table_with_capacity(why.findings.len(), 0)?;
     for finding in &why.findings {
         let entry = lua.create_table_with_capacity(0, 2)?;
@@ -128,7 +123,7 @@ fn cgroup_table(lua: &Lua, cgroup: &CgroupReport) -> mlua::Result<Table> {
     table.raw_set("quota", cgroup.quota())?;
     table.raw_set("mount", cgroup.mount.as_ref().map(|m| m.display().to_string()))?;
     table.raw_set("note", cgroup.note.as_deref())?;
-    table.raw_set("weight", cgroup.weight.map(lua_integer_u64))?;
+    table.raw_set("weight", cgroup.weight.map(lua_integer))?;
     table.raw_set("mountinfo_lines", cgroup.mountinfo_lines.map(lua_integer))?;
     let levels = lua.create_table()?;
     for level in &cgroup.levels {
