@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::cgroups::{CgroupReport, CgroupVersion, Roots};
 use super::membership::cgroup;
+use super::scratch::Scratch;
 
 fn fixture(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/cgroups").join(case)
@@ -18,25 +19,8 @@ fn roots(case: &str) -> Roots {
     }
 }
 
-/// A file or directory made for one test under the temporary directory, removed on drop.
-struct Scratch {
-    path: PathBuf,
-}
-
+/// Fixture-specific scratch trees; `Scratch` itself is in `scratch.rs`.
 impl Scratch {
-    fn unique_path(name: &str) -> PathBuf {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        std::env::temp_dir().join(format!("kumo-{name}-{}-{n}", std::process::id()))
-    }
-
-    fn file(name: &str, content: &str) -> Scratch {
-        let path = Scratch::unique_path(name);
-        std::fs::write(&path, content).unwrap();
-        Scratch { path }
-    }
-
     /// A copy of fixture `case` in which each of `directories` (relative paths) is made a
     /// directory: opening it works, reading it fails (EISDIR), as no mode bit can make a
     /// file fail for root.
@@ -63,12 +47,6 @@ impl Scratch {
             proc_self_mountinfo: self.path.join("mountinfo"),
             sys_fs_cgroup: self.path.join("sys/fs/cgroup"),
         }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path).or_else(|_| std::fs::remove_file(&self.path));
     }
 }
 

@@ -118,3 +118,6 @@ mod fixture_tests;
 
 #[cfg(all(test, target_os = "linux"))]
 mod parser_properties;
+
+#[cfg(test)]
+mod scratch;

@@ -72,13 +72,15 @@ proptest! {
 /// lay each generated text out as all of them, and walk both versions.
 mod on_disk {
     use super::*;
+    use crate::probes::scratch::Scratch;
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
         #[test]
         fn no_walk_panics(text in kernel_text(), membership in kernel_text()) {
-            let dir = tempdir();
+            let scratch = Scratch::dir("prop");
+            let dir = &scratch.path;
             let cgroup = dir.join("sys/fs/cgroup");
             for leaf in ["docker/abc", "cpu/docker/abc", "cpu,cpuacct/docker/abc"] {
                 std::fs::create_dir_all(cgroup.join(leaf)).unwrap();
@@ -103,16 +105,6 @@ mod on_disk {
             }
             std::fs::write(dir.join("stat"), &text).unwrap();
             let _ = steal::cpu_steal(&dir.join("stat"), &dir.join("mountinfo"));
-            std::fs::remove_dir_all(&dir).unwrap();
         }
-    }
-
-    fn tempdir() -> std::path::PathBuf {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("kumo-prop-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }

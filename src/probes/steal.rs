@@ -141,9 +141,8 @@ mod tests {
 
     #[test]
     fn the_flag_is_read_only_when_steal_matters() {
-        let dir = std::env::temp_dir().join(format!("kumo-steal-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (stat, cpuinfo) = (dir.join("stat"), dir.join("cpuinfo"));
+        let dir = crate::probes::scratch::Scratch::dir("steal");
+        let (stat, cpuinfo) = (dir.path.join("stat"), dir.path.join("cpuinfo"));
         std::fs::write(&cpuinfo, "flags\t\t: fpu hypervisor\n").unwrap();
         std::fs::write(&stat, "cpu  100 0 0 899 0 0 0 1 0 0\n").unwrap();
         let low = cpu_steal(&stat, &cpuinfo);
@@ -153,6 +152,5 @@ mod tests {
         assert_eq!((high.steal.map(|s| s.share()), high.hypervisor), (Some(0.1), Some(true)));
         std::fs::write(&cpuinfo, "flags\t\t: fpu\n").unwrap();
         assert_eq!(cpu_steal(&stat, &cpuinfo).hypervisor, Some(false));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
