@@ -57,6 +57,5 @@ check_probe() { # LABEL STD OUTPUT
 
 # Checks the std reference's output: one TAP line.
 check_std() { # OUTPUT
-  if [ "$1" = "$EXPECT_STD" ]; then tap ok "$DESCRIPTION [std reference]"
-  else tap not-ok "$DESCRIPTION [std reference]" "expected $EXPECT_STD, std printed: $1"; fi
+  tap_is "$DESCRIPTION [std reference]" "$EXPECT_STD" "$1"
 }

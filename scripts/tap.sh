@@ -12,3 +12,9 @@ tap() { # ok|not-ok DESCRIPTION [DETAIL]
     [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /'
   fi
 }
+# tap_is DESCRIPTION EXPECTED GOT [NOTE]: ok when GOT is exactly EXPECTED; otherwise both,
+# and NOTE, as comments.
+tap_is() {
+  if [ "$3" = "$2" ]; then tap ok "$1"
+  else tap not-ok "$1" "expected: $2"$'\n'"got: $3${4:+$'\n'$4}"; fi
+}

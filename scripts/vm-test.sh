@@ -33,14 +33,17 @@ done
 busybox --list >/dev/null 2>&1 || fail_lane "busybox does not run"
 
 # ---- the kernel: Debian's linux-image for this release, cached under target/vm -------------
+# The versioned package linux-image-amd64 depends on, such as linux-image-6.1.0-56-amd64.
+kernel_package() {
+  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
 kernel_image() {
   local image
   image=$(ls "$VM"/kernel/boot/vmlinuz-* 2>/dev/null | head -n 1)
   if [ -z "$image" ]; then
     local package
-    package=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-    if [ -z "$package" ]; then apt-get update -qq >/dev/null 2>&1
-      package=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'); fi
+    package=$(kernel_package)
+    if [ -z "$package" ]; then apt-get update -qq >/dev/null 2>&1; package=$(kernel_package); fi
     [ -n "$package" ] || return 1
     rm -rf "$VM/deb" && mkdir -p "$VM/deb" "$VM/kernel" \
       && (cd "$VM/deb" && apt-get download "$package" >/dev/null 2>&1) \

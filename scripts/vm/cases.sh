@@ -154,11 +154,10 @@ k8s_own_cgroup_namespace() {
 check_namespace_view() {
   local seen pod_max
   seen=$(launch cat /proc/self/cgroup)
-  if [ "$seen" = "0::/" ]; then tap ok "$DESCRIPTION [/proc/self/cgroup reads 0::/ inside]"
-  else tap not-ok "$DESCRIPTION [/proc/self/cgroup reads 0::/ inside]" "got: $seen"; fi
+  tap_is "$DESCRIPTION [/proc/self/cgroup reads 0::/ inside]" "0::/" "$seen"
   pod_max=$(cat "$CG/$POD/cpu.max")
-  if [ "$pod_max" = "350000 100000" ]; then tap ok "$DESCRIPTION [the pod's cpu.max, enforced, reads 350000 100000 outside]"
-  else tap not-ok "$DESCRIPTION [the pod's cpu.max outside]" "got: $pod_max"; fi
+  tap_is "$DESCRIPTION [the pod's cpu.max, enforced, reads 350000 100000 outside]" \
+    "350000 100000" "$pod_max"
 }
 k8s_override() {
   describe "v2 override 12 in an unlimited container"
@@ -189,8 +188,7 @@ live_changes() {
   ask() { # DESCRIPTION EXPECTED: one query; answer and explain().value must both be EXPECTED
     local answer=''
     echo q >&"${LIVE[1]}" && read -r -t 120 answer <&"${LIVE[0]}"
-    if [ "$answer" = "$2 $2" ]; then tap ok "live: $1 [lua5.4]"
-    else tap not-ok "live: $1 [lua5.4]" "expected '$2 $2', got: '$answer' $LAYOUT_ERROR"; fi
+    tap_is "live: $1 [lua5.4]" "$2 $2" "$answer" "$LAYOUT_ERROR"
   }
   ask "quota 2 at start" 2
   write "$CG/$app/cpu.max" "100000 100000"; ask "quota lowered to 1" 1
