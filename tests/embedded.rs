@@ -1,8 +1,9 @@
 //! The Rust host path: a safe-mode `Lua::new()` state (C modules cannot load there)
 //! gets the module through `register`, as kumod's policy configs do.
 //!
-//! The environment is process-wide, so every check that sets the override lives in
-//! one test function and runs in sequence.
+//! The environment is process-wide and the test harness runs tests on several threads, so
+//! every test that sets the override runs its body in a child process of this binary
+//! (`in_child`), where it is the only test: no other thread reads the environment there.
 
 use mlua::{Lua, Value};
 
@@ -12,9 +13,32 @@ fn host() -> Lua {
     lua
 }
 
+/// Marks the child process that runs one test's body alone.
+const CHILD: &str = "KUMO_EMBEDDED_CHILD";
+
+/// In the parent: runs `test` alone in a child process of this binary with `env` set, and
+/// returns its standard output after checking that it passed. In the child: `None`, and
+/// the caller runs the body.
+fn in_child(test: &str, env: &[(&str, &str)]) -> Option<String> {
+    if std::env::var_os(CHILD).is_some() {
+        return None;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{test} failed in its child:\n{stdout}\n{stderr}");
+    // the filter must have matched: a child that ran nothing would pass vacuously
+    assert!(stdout.contains("1 passed"), "{test} did not run in its child:\n{stdout}");
+    Some(stdout)
+}
+
 fn set_override(value: Option<&str>) {
-    // SAFETY (edition 2021 does not require unsafe): this binary has a single test that
-    // touches the environment, so no other thread reads it concurrently.
+    // Only called in a child process where the calling test is the only one (in_child).
     match value {
         Some(value) => std::env::set_var("KUMO_AVAILABLE_PARALLELISM", value),
         None => std::env::remove_var("KUMO_AVAILABLE_PARALLELISM"),
@@ -41,6 +65,9 @@ fn register_serves_require_in_a_safe_mode_state() {
 
 #[test]
 fn the_override_and_its_errors_through_register() {
+    if in_child("the_override_and_its_errors_through_register", &[]).is_some() {
+        return;
+    }
     let lua = host();
     let call = "return pcall(require('kumo_parallelism').available_parallelism)";
 
@@ -105,28 +132,23 @@ fn the_override_and_its_errors_through_register() {
 
 #[test]
 fn an_uncaught_error_blames_the_policy_line() {
-    // Runs in a child process: the environment of this binary belongs to the test above.
-    if std::env::var_os("KUMO_EMBEDDED_CHILD").is_some() {
-        let lua = host();
-        let err = lua
-            .load("local m = require('kumo_parallelism')\nlocal n = m.available_parallelism()\nreturn n")
-            .set_name("=policy")
-            .exec()
-            .unwrap_err();
-        println!("RESULT {err}");
+    let env = [("KUMO_AVAILABLE_PARALLELISM", "banana")];
+    if let Some(stdout) = in_child("an_uncaught_error_blames_the_policy_line", &env) {
+        assert!(
+            stdout.contains(
+                "RESULT runtime error: policy:2: invalid KUMO_AVAILABLE_PARALLELISM \"banana\""
+            ),
+            "{stdout}"
+        );
         return;
     }
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "an_uncaught_error_blames_the_policy_line", "--nocapture"])
-        .env("KUMO_EMBEDDED_CHILD", "1")
-        .env("KUMO_AVAILABLE_PARALLELISM", "banana")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains(
-            "RESULT runtime error: policy:2: invalid KUMO_AVAILABLE_PARALLELISM \"banana\""
-        ),
-        "{stdout}"
-    );
+    let lua = host();
+    let err = lua
+        .load(
+            "local m = require('kumo_parallelism')\nlocal n = m.available_parallelism()\nreturn n",
+        )
+        .set_name("=policy")
+        .exec()
+        .unwrap_err();
+    println!("RESULT {err}");
 }
