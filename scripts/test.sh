@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: installs what is missing, runs every suite, and ends with one line
-# "N passed, N failed" summing them all. Exits non-zero if anything failed.
+# "N passed, N failed, N skipped" summing them all. Exits non-zero if anything failed, and
+# under CI=true if anything was skipped: a lane that cannot run there is a failure.
 # Each suite's full output goes to target/test-logs/, and its tail to the console on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,23 +11,38 @@ logs=target/test-logs
 mkdir -p "$logs"
 passed=0
 failed=0
+skipped=0
 
-# A suite that failed without reporting a failed test still counts as one failure.
-note_suite() { # name exit-code passed failed
-  local name=$1 code=$2 p=$3 f=$4
+# A suite that failed without reporting a failed test still counts as one failure. A skip
+# says why on its row; under CI=true every skip is also a failure.
+note_suite() { # name exit-code passed failed skipped
+  local name=$1 code=$2 p=$3 f=$4 s=$5 why=''
   if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  passed=$((passed + p)); failed=$((failed + f))
-  printf '%-40s %4d passed, %d failed\n' "$name" "$p" "$f"
+  if [ "$s" -gt 0 ]; then
+    why=$(skip_reasons "$logs/$name.log")
+    [ "${CI:-}" != true ] || f=$((f + s))
+  fi
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  printf '%-40s %4d passed, %d failed, %d skipped%s\n' "$name" "$p" "$f" "$s" "${why:+ ($why)}"
   if [ "$f" -ne 0 ]; then tail -n 40 "$logs/$name.log" | sed "s/^/  [$name] /"; fi
 }
 
-cargo_counts() { # log -> "passed failed" summed over every "test result:" line
-  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
-       END { print p + 0, f + 0 }' "$1"
+# Why a suite skipped: the text after "# SKIP" on its TAP lines, or cargo's "ignored".
+skip_reasons() { # log
+  { sed -n 's/.*# SKIP[: ]*//p' "$1"; grep -q '^test result:.* [1-9][0-9]* ignored' "$1" && echo "ignored tests"; } \
+    | sort -u | paste -sd ';' - | cut -c1-160
 }
 
-tap_counts() { # log -> "passed failed" from TAP lines
-  awk '/^ok / { p++ } /^not ok / { f++ } END { print p + 0, f + 0 }' "$1"
+cargo_counts() { # log -> "passed failed skipped" summed over every "test result:" line
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^ignored/) s += $(i-1) } }
+       END { print p + 0, f + 0, s + 0 }' "$1"
+}
+
+# TAP: "ok ... # SKIP" is a skip, not a pass; a plan "1..0 # SKIP why" is a skipped suite.
+tap_counts() { # log -> "passed failed skipped"
+  awk '/^ok .*# [Ss][Kk][Ii][Pp]/ { s++; next } /^ok / { p++ } /^not ok / { f++ }
+       /^1\.\.0 *# *[Ss][Kk][Ii][Pp]/ { s++ }
+       END { print p + 0, f + 0, s + 0 }' "$1"
 }
 
 # A build or lint step: one check, passed when the command exits 0.
@@ -34,7 +50,7 @@ run_step() { # name command...
   local name=$1; shift
   "$@" >"$logs/$name.log" 2>&1
   local code=$?
-  note_suite "$name" "$code" $(( code == 0 )) 0
+  note_suite "$name" "$code" $(( code == 0 )) 0 0
 }
 
 run_suite() { # name counter command...
@@ -45,7 +61,7 @@ run_suite() { # name counter command...
   note_suite "$name" "$code" $("$counter" "$logs/$name.log")
 }
 
-bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/install-deps.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # The modules first: the Rust interpreter tests and busted both load them.
 run_step modules make --no-print-directory modules host
@@ -91,5 +107,5 @@ run_suite scenarios tap_counts bash scripts/scenarios.sh run
 # changes under one interpreter (make vm-test).
 run_suite vm-test tap_counts bash scripts/vm-test.sh
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
