@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 source scripts/lua54.sh
 ROUNDS=${ROUNDS:-7}
+# The interpreters whose .so sizes are reported: make exports the list; run alone, ask make.
+KUMO_LUAS=${KUMO_LUAS:-$(make -s --no-print-directory luas)}
 # The mount-point axis: this many tmpfs mounts before the v1 cpu controller, at a path std
 # finds only by reading mountinfo (scripts/scenarios.sh many-mounts).
 MOUNT_COUNTS=${MOUNT_COUNTS:-20 1000 20000}
@@ -77,10 +79,11 @@ target() { # description value limit
   if awk -v v="$2" -v l="$3" 'BEGIN { exit !(v <= l) }'; then echo "target met:    $1 = $2 (<= $3)"
   else echo "target missed: $1 = $2 (> $3)"; fi
 }
+# The README's targets, the same numbers: detection within 5% of std, the override path a
+# hundredth of it, and explain() within 3x std here and at every mount count below.
 target "module/std" "$(ratio "${med[detect]}" "${med[std]}")" 1.05
 target "override/std" "$(ratio "${med[override]}" "${med[std]}")" 0.01
-target "explain/std" "$(ratio "${med[explain]}" "${med[std]}")" 2.00
-target "explain/std, the bound explain() must stay within" "$(ratio "${med[explain]}" "${med[std]}")" 3.00
+target "explain/std" "$(ratio "${med[explain]}" "${med[std]}")" 3.00
 
 
 # The mount-point axis: the cpu controller of this process's v1 hierarchy mounted after N tmpfs

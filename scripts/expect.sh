@@ -1,6 +1,7 @@
-# Sourced by both scenario runners, the laid-out files (scenarios.sh) and the real kernels
-# (vm/cases.sh): what a case expects, and the probe line it must print. NCPU must be set:
-# the CPUs the runner's affinity mask allows before any case.
+# Sourced by the scenario runners, the laid-out files (scenarios.sh), the real kernels
+# (vm/cases.sh) and the real runtimes (runtime-test.sh): what a case expects, and the probe
+# line it must print. The expectations are data each case writes out; nothing here computes
+# what a finding rule would say.
 #
 # Outside a layout (PHASE=expect) the helpers record; scenarios.sh also calls the cases with
 # PHASE=layout, where they record nothing.
@@ -12,27 +13,26 @@ describe() { [ "$PHASE" = expect ] && DESCRIPTION=$1; return 0; }
 expect() { [ "$PHASE" = expect ] && { EXPECT=$1; EXPECT_SOURCE=$2; EXPECT_STD=${3:-$1}; }; return 0; }
 # findings CODE...: explain().findings' codes, as a set; none unless a case says so.
 findings() { [ "$PHASE" = expect ] && EXPECT_FINDINGS+=" $*"; return 0; }
-# expect_quota CPUS [ALLOWED]: what a binding quota of CPUS gives, as std computes it:
-# floored, at least 1, at most the CPUs allowed (default NCPU); "cgroup" decides when CPUS <
-# the count. And its finding: below one CPU, at or above the CPU count, or not whole.
-expect_quota() {
-  local allowed=${2:-$NCPU} value source
-  value=$(awk -v q="$1" -v n="$allowed" 'BEGIN { v = int(q); if (v < 1) v = 1; if (v > n) v = n; print v }')
-  source=$(awk -v q="$1" -v n="$allowed" 'BEGIN { print (q < n) ? "cgroup" : "affinity" }')
-  expect "$value" "$source"
-  findings "$(awk -v q="$1" -v n="$allowed" 'BEGIN {
-    if (q < 1) print "quota-below-one"; else if (q >= n) print "quota-above-cpus"; else if (q != int(q)) print "quota-floored" }')"
-}
+# The CPUs this process's affinity mask allows: nproc without the OpenMP variables, which
+# would otherwise cap (OMP_THREAD_LIMIT) or replace (OMP_NUM_THREADS) its answer.
+allowed_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
 # Resets what the helpers record.
 reset_expectations() {
   PHASE=expect DESCRIPTION='' EXPECT='' EXPECT_SOURCE='' EXPECT_STD='' EXPECT_FINDINGS=''
+}
+
+# The findings that are notes, as the issue that graded them says (a caveat the process cannot
+# check, a cost, an override set on purpose); every other code is a warning.
+NOTE_CODES=" override-replaces-detection quota-above-cpus cpu-steal mountinfo-scan quota-burst cgroup-namespace requests-only "
+with_severity() { # CODE -> CODE/SEVERITY
+  case $NOTE_CODES in *" $1 "*) echo "$1/note" ;; *) echo "$1/warning" ;; esac
 }
 
 # A probe line with its last field (the finding codes) sorted, "-" when empty: a set.
 sorted_codes() { # LINE
   local line=$1 codes=${1##* }
   [ -n "$codes" ] && [ "$codes" != - ] || codes=-
-  [ "$codes" = - ] || codes=$(tr , '\n' <<<"$codes" | sort | paste -sd, -)
+  [ "$codes" = - ] || codes=$(tr , '\n' <<<"$codes" | sort -u | paste -sd, -)
   echo "${line% *} $codes"
 }
 
@@ -40,10 +40,10 @@ sorted_codes() { # LINE
 # derived (std's rules), explain().std, finding codes. STD is std's answer as this runtime's
 # calling thread sees it.
 wanted_probe_line() { # STD
-  local value=$EXPECT
+  local value=$EXPECT code codes=()
   [ "$EXPECT" != error ] || value=nil
-  # shellcheck disable=SC2086
-  sorted_codes "$EXPECT $value $EXPECT_SOURCE $1 $1 $(echo $EXPECT_FINDINGS | tr ' ' ,)"
+  for code in $EXPECT_FINDINGS; do codes+=("$(with_severity "$code")"); done
+  sorted_codes "$EXPECT $value $EXPECT_SOURCE $1 $1 $(IFS=,; echo "${codes[*]}")"
 }
 
 # Checks one runtime's probe output against the expectations: one TAP line.

@@ -16,10 +16,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 CG=/sys/fs/cgroup
-NCPU=$(nproc)   # the CPUs this process's affinity mask allows, before any scenario
 
-# ---- helpers: expectations (describe, expect, findings, expect_quota) -----------------
+# ---- helpers: expectations (describe, expect, findings) --------------------------------
 source scripts/expect.sh
+NCPU=$(allowed_cpus)   # the CPUs this process's affinity mask allows, before any scenario
 
 # ---- helpers: layout (inside the namespace) -----------------------------------------
 in_layout() { [ "$PHASE" = layout ]; }
@@ -60,191 +60,58 @@ proc_cpuinfo() { ! in_layout || { printf -- "$1" >"$STAGE/cpuinfo" && BIND_CPUIN
 # own_steal: the scenario lays out its own steal, so this machine's does not apply.
 own_steal() { OWN_STEAL=1; }
 
-# ---- scenarios ------------------------------------------------------------------------
-SCENARIOS=(
-  v2_no_limit v2_leaf_half v2_leaf_one_and_a_half v2_leaf_above_cpu_count
-  v2_parent_tighter v2_garbage v2_max v2_zero_period v2_missing_controllers
-  v2_deep_middle_binds proc_cgroup_empty proc_cgroup_unreadable
-  v1_cpu v1_cpu_cpuacct v1_unlimited v1_mountinfo_bind real_v1_one_cpu
-  real_v1_burst real_v1_shares real_v1_own_cgroup_namespace real_v1_after_many_mounts
-  steal_under_a_hypervisor steal_without_a_hypervisor
-  pinned_under_generous_quota override_under_tight_quota
-  v2_cpu_max_unreadable v2_mounted_elsewhere thread_pinned_in_host override_invalid
-)
+# ---- scenarios: one row each ----------------------------------------------------------
+# name | what it shows | answer source [std] | finding codes ("-": none) | setup
+# The expectations are data, written out: no finding rule is computed here. The setup is
+# shell, run in both phases: outside it records runner settings (pin, override, real_v1...),
+# inside the namespace it lays out the files. The rows assume at least 2 CPUs (can_run).
+read -r -d '' SCENARIO_TABLE <<'TABLE'
+v2_no_limit | cgroup v2, no limit | $NCPU affinity | - | proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+v2_leaf_half | cgroup v2, leaf quota 0.5 CPU | 1 cgroup | quota-below-one | proc_cgroup '0::/pod/ctr\n'; v2 pod; v2 pod/ctr '50000 100000'
+v2_leaf_one_and_a_half | cgroup v2, leaf quota 1.5 CPUs | 1 cgroup | quota-floored | proc_cgroup '0::/pod/ctr\n'; v2 pod 'max 100000'; v2 pod/ctr '150000 100000'
+v2_leaf_above_cpu_count | cgroup v2, leaf quota above the CPU count | $NCPU affinity | quota-above-cpus | proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
+v2_parent_tighter | cgroup v2, parent tighter than its leaf | 1 cgroup | - | proc_cgroup '0::/pod/ctr\n'; v2 pod '100000 100000'; v2 pod/ctr "$(( (NCPU + 4) * 100000 )) 100000"
+v2_garbage | cgroup v2, garbage in cpu.max | $NCPU affinity | - | proc_cgroup '0::/ctr\n'; v2 ctr 'garbage'
+v2_max | cgroup v2, cpu.max says max | $NCPU affinity | - | proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+v2_zero_period | cgroup v2, zero period | $NCPU affinity | - | proc_cgroup '0::/ctr\n'; v2 ctr '50000 0'
+v2_missing_controllers | cgroup v2, missing cgroup.controllers (quota ignored): no cgroupfs shows /ctr | $NCPU affinity | cgroupfs-unmounted | proc_cgroup '0::/ctr\n'; put ctr/cpu.max '50000 100000\n'
+v2_deep_middle_binds | cgroup v2, four levels, the middle one binds | 1 cgroup | quota-floored | proc_cgroup '0::/a/b/c\n'; v2 a "$(( (NCPU + 4) * 100000 )) 100000"; v2 a/b '125000 100000'; v2 a/b/c 'max 100000'
+proc_cgroup_empty | /proc/self/cgroup empty, as under gVisor | $NCPU affinity | cgroups-invisible | proc_cgroup ''; v2 ctr '50000 100000'
+proc_cgroup_unreadable | /proc/self/cgroup unreadable | $NCPU affinity | cgroup-unreadable | unreadable_proc_cgroup; v2 ctr '50000 100000'
+v1_cpu | cgroup v1 mounted at cpu, 1 CPU | 1 cgroup | - | proc_cgroup '5:memory:/docker/abc\n4:cpu:/docker/abc\n0::/\n'; v1 cpu . -1 100000; v1 cpu docker -1 100000; v1 cpu docker/abc 100000 100000
+v1_cpu_cpuacct | cgroup v1 mounted at cpu,cpuacct, 1.5 CPUs | 1 cgroup | quota-floored | proc_cgroup '4:cpu,cpuacct:/docker/abc\n'; v1 cpu,cpuacct docker/abc 150000 100000
+v1_unlimited | cgroup v1, unlimited (-1) | $NCPU affinity | - | proc_cgroup '4:cpu,cpuacct:/docker/abc\n'; v1 cpu docker/abc -1 100000
+v1_mountinfo_bind | cgroup v1 found through mountinfo, bind-mounted subtree | 1 cgroup | quota-below-one | proc_cgroup '4:cpu,cpuacct:/kubepods/pod1/ctr\n'; mountinfo "30 25 0:26 / $CG/memory rw - cgroup cgroup rw,memory\n31 25 0:27 /kubepods/pod1 $CG/elsewhere rw - cgroup cgroup rw,cpu,cpuacct\n"; v1 elsewhere ctr 50000 100000
+real_v1_one_cpu | a real cgroup v1 cpu directory, 1 CPU | 1 cgroup | - | real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
+real_v1_burst | a real cgroup v1 cpu directory, 1 CPU with a burst of 0.5 (cpu.cfs_burst_us) | 1 cgroup | quota-burst | real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000 cpu.cfs_burst_us=50000
+real_v1_shares | a real cgroup v1 cpu directory, cpu.shares 512 and no quota (a request, no limit) | $NCPU affinity | requests-only | real_v1 cpu.cfs_quota_us=-1 cpu.shares=512
+real_v1_best_effort | a real cgroup v1 cpu directory, cpu.shares 2 and no quota (BestEffort) | $NCPU affinity | requests-only | real_v1 cpu.cfs_quota_us=-1 cpu.shares=2
+real_v1_own_cgroup_namespace | unshare -C inside a real cgroup v1 with 1 CPU: the quota is invisible, std overcounts | $NCPU affinity | cgroup-namespace | real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000; real_v1_wrap unshare -C --
+real_v1_after_many_mounts | a real cgroup v1 with 1 CPU, its cpu controller mounted after 1000 tmpfs mounts | 1 cgroup | mountinfo-scan | real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000; real_v1_wrap unshare -m --propagation private bash "$0" many-mounts 1000
+steal_under_a_hypervisor | /proc/stat with 5% steal and /proc/cpuinfo with the hypervisor flag, as LXCFS shows them | $NCPU affinity | cpu-steal | own_steal; proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'; proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\ncpu0 4500 0 1000 41500 250 0 250 2500 0 0\n'; proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr hypervisor lahf_lm\n\n'
+steal_without_a_hypervisor | 5% steal in /proc/stat and no hypervisor flag in /proc/cpuinfo (as on arm64): cpu-steal all the same | $NCPU affinity | cpu-steal | own_steal; proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'; proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\n'; proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr lahf_lm\n\n'
+pinned_under_generous_quota | pinned to CPU 0 under a generous quota | 1 affinity | quota-above-cpus | pin 0; proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
+override_under_tight_quota | override 5 under a 0.5 CPU quota: the override wins | 5 override 1 | override-replaces-detection quota-below-one | override 5; proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'
+v2_cpu_max_unreadable | cgroup v2, cpu.max (0.5 CPU) unreadable: counted as no limit | $NCPU affinity | cgroup-unreadable | proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'; unreadable ctr/cpu.max
+v2_mounted_elsewhere | cgroup v2 mounted at /sys/fs/cgroup/unified with a 0.5 CPU quota std never reads | $NCPU affinity | cgroup2-elsewhere | proc_cgroup '0::/ctr\n'; mountinfo "41 31 0:38 / $CG/unified rw,relatime - cgroup2 cgroup2 rw\n"; v2 unified; v2 unified/ctr '50000 100000'
+v2_hidden_by_tmpfs | cgroup v2 named in /proc/self/cgroup, /sys/fs/cgroup a bare tmpfs, as bwrap --tmpfs leaves it | $NCPU affinity | cgroupfs-unmounted | proc_cgroup '0::/system.slice/app.service\n'
+thread_pinned_in_host | a host thread that pins itself to CPU 0 under an unlimited cgroup | 1 affinity $NCPU | thread-pinned | pin_thread 0; proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+override_invalid | override abc: available_parallelism() raises, explain() says why | error override $NCPU | override-invalid | override abc; proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+TABLE
+SCENARIOS=()
+while IFS='|' read -r name _; do SCENARIOS+=("${name// /}"); done <<<"$SCENARIO_TABLE"
 
-v2_no_limit() {
-  describe "cgroup v2, no limit"
-  expect "$NCPU" affinity
-  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+# The row of scenario NAME, split: ROW_DESCRIPTION, ROW_EXPECT, ROW_CODES, ROW_SETUP.
+scenario_row() { # NAME
+  local name row
+  row=$(awk -v name="$1" 'index($0, name " |") == 1' <<<"$SCENARIO_TABLE")
+  [ -n "$row" ] || { echo "no scenario named $1" >&2; return 1; }
+  IFS='|' read -r name ROW_DESCRIPTION ROW_EXPECT ROW_CODES ROW_SETUP <<<"$row"
 }
-v2_leaf_half() {
-  describe "cgroup v2, leaf quota 0.5 CPU"
-  expect_quota 0.5
-  proc_cgroup '0::/pod/ctr\n'; v2 pod; v2 pod/ctr '50000 100000'
-}
-v2_leaf_one_and_a_half() {
-  describe "cgroup v2, leaf quota 1.5 CPUs"
-  expect_quota 1.5
-  proc_cgroup '0::/pod/ctr\n'; v2 pod 'max 100000'; v2 pod/ctr '150000 100000'
-}
-v2_leaf_above_cpu_count() {
-  describe "cgroup v2, leaf quota above the CPU count"
-  expect_quota $(( NCPU + 2 ))
-  proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
-}
-v2_parent_tighter() {
-  describe "cgroup v2, parent tighter than its leaf"
-  expect_quota 1
-  proc_cgroup '0::/pod/ctr\n'; v2 pod '100000 100000'; v2 pod/ctr "$(( (NCPU + 4) * 100000 )) 100000"
-}
-v2_garbage() {
-  describe "cgroup v2, garbage in cpu.max"
-  expect "$NCPU" affinity
-  proc_cgroup '0::/ctr\n'; v2 ctr 'garbage'
-}
-v2_max() {
-  describe "cgroup v2, cpu.max says max"
-  expect "$NCPU" affinity
-  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
-}
-v2_zero_period() {
-  describe "cgroup v2, zero period"
-  expect "$NCPU" affinity
-  proc_cgroup '0::/ctr\n'; v2 ctr '50000 0'
-}
-v2_missing_controllers() {
-  describe "cgroup v2, missing cgroup.controllers (quota ignored)"
-  expect "$NCPU" affinity
-  proc_cgroup '0::/ctr\n'; put ctr/cpu.max '50000 100000\n'
-}
-v2_deep_middle_binds() {
-  describe "cgroup v2, four levels, the middle one binds"
-  expect_quota 1.25
-  proc_cgroup '0::/a/b/c\n'; v2 a "$(( (NCPU + 4) * 100000 )) 100000"; v2 a/b '125000 100000'; v2 a/b/c 'max 100000'
-}
-proc_cgroup_empty() {
-  describe "/proc/self/cgroup empty"
-  expect "$NCPU" affinity
-  proc_cgroup ''; v2 ctr '50000 100000'
-}
-proc_cgroup_unreadable() {
-  describe "/proc/self/cgroup unreadable"
-  expect "$NCPU" affinity
-  findings cgroup-unreadable
-  unreadable_proc_cgroup; v2 ctr '50000 100000'
-}
-v1_cpu() {
-  describe "cgroup v1 mounted at cpu, 1 CPU"
-  expect_quota 1
-  proc_cgroup '5:memory:/docker/abc\n4:cpu:/docker/abc\n0::/\n'
-  v1 cpu . -1 100000; v1 cpu docker -1 100000; v1 cpu docker/abc 100000 100000
-}
-v1_cpu_cpuacct() {
-  describe "cgroup v1 mounted at cpu,cpuacct, 1.5 CPUs"
-  expect_quota 1.5
-  proc_cgroup '4:cpu,cpuacct:/docker/abc\n'; v1 cpu,cpuacct docker/abc 150000 100000
-}
-v1_unlimited() {
-  describe "cgroup v1, unlimited (-1)"
-  expect "$NCPU" affinity
-  proc_cgroup '4:cpu,cpuacct:/docker/abc\n'; v1 cpu docker/abc -1 100000
-}
-v1_mountinfo_bind() {
-  describe "cgroup v1 found through mountinfo, bind-mounted subtree"
-  expect_quota 0.5
-  proc_cgroup '4:cpu,cpuacct:/kubepods/pod1/ctr\n'
-  mountinfo "30 25 0:26 / $CG/memory rw - cgroup cgroup rw,memory\n31 25 0:27 /kubepods/pod1 $CG/elsewhere rw - cgroup cgroup rw,cpu,cpuacct\n"
-  v1 elsewhere ctr 50000 100000
-}
-real_v1_one_cpu() {
-  describe "a real cgroup v1 cpu directory, 1 CPU"
-  expect_quota 1
-  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
-}
-real_v1_burst() {
-  describe "a real cgroup v1 cpu directory, 1 CPU with a burst of 0.5 (cpu.cfs_burst_us)"
-  expect_quota 1
-  findings quota-burst
-  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000 cpu.cfs_burst_us=50000
-}
-real_v1_shares() {
-  describe "a real cgroup v1 cpu directory, cpu.shares 512 and no quota (a request, no limit)"
-  expect "$NCPU" affinity
-  findings requests-only
-  real_v1 cpu.cfs_quota_us=-1 cpu.shares=512
-}
-real_v1_own_cgroup_namespace() {
-  describe "unshare -C inside a real cgroup v1 with 1 CPU: the quota is invisible, std overcounts"
-  expect "$NCPU" affinity
-  findings cgroup-namespace
-  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
-  real_v1_wrap unshare -C --
-}
-real_v1_after_many_mounts() {
-  describe "a real cgroup v1 with 1 CPU, its cpu controller mounted after 1000 tmpfs mounts"
-  expect_quota 1
-  findings mountinfo-scan
-  real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000
-  real_v1_wrap unshare -m --propagation private bash "$0" many-mounts 1000
-}
-steal_under_a_hypervisor() {
-  describe "/proc/stat with 5% steal and /proc/cpuinfo with the hypervisor flag, as LXCFS shows them"
-  expect "$NCPU" affinity
-  findings cpu-steal
-  own_steal
-  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
-  proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\ncpu0 4500 0 1000 41500 250 0 250 2500 0 0\n'
-  proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr hypervisor lahf_lm\n\n'
-}
-steal_without_a_hypervisor() {
-  describe "5% steal in /proc/stat but no hypervisor flag in /proc/cpuinfo: no finding"
-  expect "$NCPU" affinity
-  own_steal
-  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
-  proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\n'
-  proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr lahf_lm\n\n'
-}
-pinned_under_generous_quota() {
-  describe "pinned to CPU 0 under a generous quota"
-  expect 1 affinity
-  findings quota-above-cpus
-  pin 0
-  proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
-}
-override_under_tight_quota() {
-  describe "override 5 under a 0.5 CPU quota: the override wins"
-  expect 5 override 1
-  findings override-replaces-detection quota-below-one
-  override 5
-  proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'
-}
-v2_cpu_max_unreadable() {
-  describe "cgroup v2, cpu.max (0.5 CPU) unreadable: counted as no limit"
-  expect "$NCPU" affinity
-  findings cgroup-unreadable
-  proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'; unreadable ctr/cpu.max
-}
-v2_mounted_elsewhere() {
-  describe "cgroup v2 mounted at /sys/fs/cgroup/unified with a 0.5 CPU quota std never reads"
-  expect "$NCPU" affinity
-  findings cgroup2-elsewhere
-  proc_cgroup '0::/ctr\n'
-  mountinfo "41 31 0:38 / $CG/unified rw,relatime - cgroup2 cgroup2 rw\n"
-  v2 unified; v2 unified/ctr '50000 100000'
-}
-thread_pinned_in_host() {
-  describe "a host thread that pins itself to CPU 0 under an unlimited cgroup"
-  expect 1 affinity "$NCPU"
-  findings thread-pinned
-  pin_thread 0
-  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
-}
-override_invalid() {
-  describe "override abc: available_parallelism() raises, explain() says why"
-  expect error override "$NCPU"
-  findings override-invalid
-  override abc
-  proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'
+# Runs scenario NAME's setup in the current phase.
+scenario_setup() { # NAME
+  scenario_row "$1" || return 1
+  eval "$ROW_SETUP"
 }
 
 # ---- inside the namespace --------------------------------------------------------------
@@ -255,7 +122,7 @@ exec_in_layout() { # NAME CMD...
   mount -t tmpfs kumo-scenario "$CG" || exit 97
   # any layout step that fails ends the run, so the scenario's checks fail with its message
   set -e
-  "$name"
+  scenario_setup "$name"
   set +e
   [ -e "$STAGE/cgroup" ] && { mount --bind "$STAGE/cgroup" "/proc/$$/cgroup" || exit 97; }
   [ -n "$BIND_MOUNTINFO" ] && { mount --bind "$STAGE/mountinfo" "/proc/$$/mountinfo" || exit 97; }
@@ -319,13 +186,18 @@ can_run() {
   command -v luajit >/dev/null || { echo "luajit missing (the mount-point scenario uses its FFI)"; return 1; }
   [ -d "$CG/cpu" ] && grep -q " $CG/cpu[, ].* - cgroup " /proc/self/mountinfo \
     || { echo "no cgroup v1 cpu hierarchy at $CG/cpu for the real v1 scenario"; return 1; }
+  [ "$NCPU" -ge 2 ] || { echo "the scenarios need at least 2 CPUs, $NCPU allowed"; return 1; }
 }
 
 # Resets the expectations and records scenario NAME's.
 expectations() { # NAME
   reset_expectations
   PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' OWN_STEAL=''
-  "$1"
+  scenario_row "$1" || return 1
+  describe "$(echo $ROW_DESCRIPTION)"
+  eval "expect $ROW_EXPECT"
+  [ "$(echo $ROW_CODES)" = - ] || findings $ROW_CODES
+  eval "$ROW_SETUP"
   # what this machine itself shows every scenario: its own cgroup namespace, its steal
   findings $MACHINE_NAMESPACE
   [ -n "$OWN_STEAL" ] || findings $MACHINE_STEAL
@@ -340,8 +212,7 @@ machine_findings() {
   MACHINE_NAMESPACE=''
   [ -z "$namespace" ] || [ "$namespace" = "cgroup:[4026531835]" ] || MACHINE_NAMESPACE=cgroup-namespace
   MACHINE_STEAL=''
-  if grep -m1 '^flags' /proc/cpuinfo | grep -qw hypervisor \
-    && awk '/^cpu / { t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit !(t > 0 && $9 / t >= 0.01) }' /proc/stat
+  if awk '/^cpu / { t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit !(t > 0 && $9 / t >= 0.01) }' /proc/stat
   then MACHINE_STEAL=cpu-steal; fi
 }
 

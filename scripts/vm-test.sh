@@ -63,22 +63,15 @@ host=$(make -s --no-print-directory host | tail -n 1) || fail_lane "make host fa
 
 ROOT=$VM/root
 rm -rf "$ROOT" && mkdir -p "$ROOT"/{bin,sbin,usr/bin,proc,sys,dev,tmp,kumo/bin}
-# a program and the shared libraries its loader names
-add_program() { # PATH [NAME IN /usr/bin]
-  local path=$1 lib
-  cp -L "$path" "$ROOT/usr/bin/${2:-$(basename "$path")}" || return 1
-  for lib in $(ldd "$path" 2>/dev/null | grep -o '/[^ ]*'); do cp -L --parents "$lib" "$ROOT" || return 1; done
-}
-cp "$(command -v busybox)" "$ROOT/bin/busybox"
-for applet in $(busybox --list); do [ -e "$ROOT/bin/$applet" ] || ln -s busybox "$ROOT/bin/$applet"; done
+source scripts/rootfs.sh
+add_busybox "$ROOT" || fail_lane "could not copy busybox into the initramfs"
 for program in bash lua5.4 luajit unshare taskset; do
   rm -f "$ROOT/bin/$program"
-  add_program "$(command -v "$program")" || fail_lane "could not copy $program into the initramfs"
+  add_program "$ROOT" "$(command -v "$program")" || fail_lane "could not copy $program into the initramfs"
 done
 ln -sf /usr/bin/bash "$ROOT/bin/bash"
-add_program "$std_reference" && add_program "$host" || fail_lane "could not copy the test programs"
-mv "$ROOT/usr/bin/$(basename "$std_reference")" "$ROOT/kumo/bin/std_parallelism"
-mv "$ROOT/usr/bin/$(basename "$host")" "$ROOT/kumo/bin/policy_host"
+add_program "$ROOT" "$std_reference" /kumo/bin/std_parallelism && add_program "$ROOT" "$host" /kumo/bin/policy_host \
+  || fail_lane "could not copy the test programs"
 mkdir -p "$ROOT/kumo/scripts/vm" "$ROOT/kumo/lua/scenarios" "$ROOT/kumo/lua/lua5.4" "$ROOT/kumo/lua/luajit"
 cp scripts/tap.sh scripts/expect.sh "$ROOT/kumo/scripts/"
 cp scripts/vm/cases.sh "$ROOT/kumo/scripts/vm/"

@@ -6,60 +6,59 @@
 
 use std::path::Path;
 
-use crate::explanation::{cpus, derive, weight_file, Explanation, Source};
+use crate::explanation::{Explanation, Source};
 use crate::finding::{Finding, FindingCode};
+use crate::kubernetes;
 use crate::probes::{
-    CgroupLevel, CgroupVersion, UnreadableFile, PROC_CGROUP_INIT_INO, STEAL_SHARE_MIN,
+    CgroupLevel, CgroupVersion, Membership, UnreadableFile, PROC_CGROUP_INIT_INO, STEAL_SHARE_MIN,
 };
+use crate::report::{age, cpus, weight_file};
+use crate::std_rule::derive;
 use crate::variable::OVERRIDE_VAR;
 
-/// A rule that yields at most one finding of its code.
-type Rule = fn(&Explanation) -> Option<String>;
+/// A rule: the text of each finding of its code (most rules find at most one).
+type Rule = fn(&Explanation) -> Vec<String>;
 
-/// The rules in the order of [`FindingCode`], around the two that differ: the quota rule
-/// picks one of three codes, and `cgroup-unreadable` comes once per file.
-const BEFORE_QUOTA: [(FindingCode, Rule); 2] = [
-    (FindingCode::OverrideInvalid, override_invalid),
-    (FindingCode::OverrideReplacesDetection, override_replaces_detection),
+/// Every rule, in the order of [`FindingCode`] (a test holds the two in step).
+const RULES: [(FindingCode, Rule); 19] = [
+    (FindingCode::OverrideInvalid, |why| one(override_invalid(why))),
+    (FindingCode::OverrideReplacesDetection, |why| one(override_replaces_detection(why))),
+    (FindingCode::QuotaBelowOne, |why| quota(why, FindingCode::QuotaBelowOne)),
+    (FindingCode::QuotaFloored, |why| quota(why, FindingCode::QuotaFloored)),
+    (FindingCode::QuotaAboveCpus, |why| quota(why, FindingCode::QuotaAboveCpus)),
+    (FindingCode::ThreadPinned, |why| one(thread_pinned(why))),
+    (FindingCode::AffinityUnreadable, |why| one(affinity_unreadable(why))),
+    (FindingCode::CgroupUnreadable, |why| why.unreadable.iter().map(cgroup_unreadable).collect()),
+    (FindingCode::Cgroup2Elsewhere, |why| one(cgroup2_elsewhere(why))),
+    (FindingCode::CgroupfsUnmounted, |why| one(cgroupfs_unmounted(why))),
+    (FindingCode::CgroupsInvisible, |why| one(cgroups_invisible(why))),
+    (FindingCode::DetectionChanged, |why| one(detection_changed(why))),
+    (FindingCode::ProbeMismatch, |why| one(probe_mismatch(why))),
+    (FindingCode::ChangedSinceFirstCall, |why| one(changed_since_first_call(why))),
+    (FindingCode::CpuSteal, |why| one(cpu_steal(why))),
+    (FindingCode::MountinfoScan, |why| one(mountinfo_scan(why))),
+    (FindingCode::QuotaBurst, |why| one(quota_burst(why))),
+    (FindingCode::CgroupNamespace, |why| one(cgroup_namespace(why))),
+    (FindingCode::RequestsOnly, |why| one(requests_only(why))),
 ];
-const BEFORE_UNREADABLE: [(FindingCode, Rule); 2] = [
-    (FindingCode::ThreadPinned, thread_pinned),
-    (FindingCode::AffinityUnreadable, affinity_unreadable),
-];
-const AFTER_UNREADABLE: [(FindingCode, Rule); 7] = [
-    (FindingCode::Cgroup2Elsewhere, cgroup2_elsewhere),
-    (FindingCode::DetectionChanged, detection_changed),
-    (FindingCode::CpuSteal, cpu_steal),
-    (FindingCode::MountinfoScan, mountinfo_scan),
-    (FindingCode::QuotaBurst, quota_burst),
-    (FindingCode::CgroupNamespace, cgroup_namespace),
-    (FindingCode::RequestsOnly, requests_only),
-];
+
+fn one(text: Option<String>) -> Vec<String> {
+    text.into_iter().collect()
+}
 
 /// Every finding that applies to `why`, in the order of [`FindingCode`].
 pub(crate) fn findings(why: &Explanation) -> Vec<Finding> {
-    let mut found = Vec::new();
-    let apply = |rules: &[(FindingCode, Rule)], found: &mut Vec<Finding>| {
-        for (code, rule) in rules {
-            if let Some(text) = rule(why) {
-                found.push(Finding { code: *code, text });
-            }
-        }
-    };
-    apply(&BEFORE_QUOTA, &mut found);
-    if let Some((code, text)) = quota(why) {
-        found.push(Finding { code, text });
-    }
-    apply(&BEFORE_UNREADABLE, &mut found);
-    for file in &why.unreadable {
-        found.push(Finding { code: FindingCode::CgroupUnreadable, text: cgroup_unreadable(file) });
-    }
-    apply(&AFTER_UNREADABLE, &mut found);
-    found
+    RULES
+        .iter()
+        .flat_map(|(code, rule)| rule(why).into_iter().map(|text| Finding { code: *code, text }))
+        .collect()
 }
 
 /// Lines of mountinfo std reads per call from which mountinfo-scan is reported.
 pub(crate) const MOUNTINFO_SCAN_LINES_MIN: usize = 1000;
+
+/// The rustc that built this crate, as `rustc --version` printed it (build.rs).
+const RUSTC_VERSION: &str = env!("KUMO_RUSTC_VERSION");
 
 /// How detection is told to stop guessing, in every finding that says so.
 fn set_the_override(count: impl std::fmt::Display) -> String {
@@ -117,55 +116,64 @@ fn setting_at(level: &CgroupLevel) -> String {
 
 /// `cpus` CPUs in the binding level's own terms: "200000 100000".
 fn as_setting(level: &CgroupLevel, cpus: f64) -> Option<String> {
-    let period = level.period.as_deref()?.parse::<u64>().ok()?;
+    let period = level.period_us?;
     Some(format!("{} {period}", (cpus * period as f64).round() as u64))
 }
 
-/// At most one of quota-below-one, quota-floored and quota-above-cpus: they describe the
-/// one effective quota against the CPUs it caps.
-fn quota(why: &Explanation) -> Option<(FindingCode, String)> {
+/// The one effective quota against the CPUs it caps: which of quota-below-one,
+/// quota-above-cpus and quota-floored it is, if any.
+fn quota_code(quota: f64, allowed: usize) -> Option<FindingCode> {
+    if quota < 1.0 {
+        Some(FindingCode::QuotaBelowOne)
+    } else if quota >= allowed as f64 {
+        Some(FindingCode::QuotaAboveCpus)
+    } else if quota.fract() != 0.0 {
+        Some(FindingCode::QuotaFloored)
+    } else {
+        None
+    }
+}
+
+/// The finding of code `wanted`, when the effective quota is of that kind.
+fn quota(why: &Explanation, wanted: FindingCode) -> Vec<String> {
+    one(quota_text(why, wanted))
+}
+
+fn quota_text(why: &Explanation, wanted: FindingCode) -> Option<String> {
     let cgroup = why.cgroup.as_ref()?;
     let (quota, level) = (cgroup.quota()?, cgroup.binding_level()?);
     let (allowed, cpus_text) = cpus_allowed(why)?;
+    let code = quota_code(quota, allowed).filter(|&code| code == wanted)?;
     let setting = setting_at(level);
-    if quota < 1.0 {
-        let one = as_setting(level, 1.0).map(|s| format!(" ({s})")).unwrap_or_default();
-        return Some((
-            FindingCode::QuotaBelowOne,
+    Some(match code {
+        FindingCode::QuotaBelowOne => {
+            let one = as_setting(level, 1.0).map(|s| format!(" ({s})")).unwrap_or_default();
             format!(
                 "the cgroup quota is {} ({setting}), less than one CPU: std answers \
                  1, and one busy thread alone already exceeds the quota, so it will be \
                  throttled; raise the quota to at least 1 CPU{one}, or expect threads to wait",
                 cpus(quota)
-            ),
-        ));
-    }
-    if quota >= allowed as f64 {
-        return Some((
-            FindingCode::QuotaAboveCpus,
-            format!(
-                "the cgroup quota of {} ({setting}) is at or above {cpus_text}, so it \
-                 limits nothing and the CPUs decide; for more threads, allow more CPUs \
-                 (taskset, cpuset), since raising the quota alone changes nothing",
-                cpus(quota)
-            ),
-        ));
-    }
-    if quota.fract() == 0.0 {
-        return None;
-    }
-    let (floor, ceil) = (quota.floor(), quota.ceil());
-    let whole = as_setting(level, ceil).map(|s| format!(" ({s} for {ceil})")).unwrap_or_default();
-    Some((
-        FindingCode::QuotaFloored,
-        format!(
-            "the cgroup quota of {} ({setting}) is not whole and std floors it to \
-             {floor}; rounding up, as Go 1.25, .NET and the num_cpus crate do, would give \
-             {ceil}: make the quota a whole number of CPUs{whole}, or {} to use the ceiling",
-            cpus(quota),
-            set_the_override(ceil)
+            )
+        }
+        FindingCode::QuotaAboveCpus => format!(
+            "the cgroup quota of {} ({setting}) is at or above {cpus_text}, so it \
+             limits nothing and the CPUs decide; for more threads, allow more CPUs \
+             (taskset, cpuset), since raising the quota alone changes nothing",
+            cpus(quota)
         ),
-    ))
+        _ => {
+            let (floor, ceil) = (quota.floor(), quota.ceil());
+            let whole =
+                as_setting(level, ceil).map(|s| format!(" ({s} for {ceil})")).unwrap_or_default();
+            format!(
+                "the cgroup quota of {} ({setting}) is not whole and std floors it to \
+                 {floor}; rounding up, as Go 1.25, .NET and the num_cpus crate do, would give \
+                 {ceil}: make the quota a whole number of CPUs{whole}, or {} to use the ceiling",
+                cpus(quota),
+                set_the_override(ceil)
+            )
+        }
+    })
 }
 
 fn thread_pinned(why: &Explanation) -> Option<String> {
@@ -187,12 +195,33 @@ fn affinity_unreadable(why: &Explanation) -> Option<String> {
     let error = why.affinity_error.as_ref()?;
     let online =
         why.online.map_or("the online CPUs".to_owned(), |n| format!("the {} online", cpus(n)));
-    Some(format!(
+    let counted = format!(
         "the calling thread's CPU affinity mask could not be read ({error}), so {online} were \
-         counted instead; the answer may overcount if this process is confined to fewer \
-         CPUs: allow sched_getaffinity in the sandbox, or {}",
-        set_the_override("<threads>")
-    ))
+         counted instead"
+    );
+    // the kernel's own text for the mask, and what std would answer with it
+    let listed = why.status_affinity.as_ref();
+    let would_give = listed.and_then(|mask| derive(why.cgroup.as_ref(), Some(mask), why.online));
+    match (listed, would_give) {
+        (Some(mask), Some((count, _))) if Some(count) != why.std => Some(format!(
+            "{counted}; /proc/thread-self/status lists {} ({}) in Cpus_allowed_list, so the \
+             answer overcounts: allow sched_getaffinity in the sandbox, or {}",
+            cpus(mask.count),
+            mask.cpus,
+            set_the_override(count)
+        )),
+        (Some(mask), _) => Some(format!(
+            "{counted}; /proc/thread-self/status lists {} ({}) in Cpus_allowed_list, which \
+             gives the same answer: allow sched_getaffinity in the sandbox so that it stays so",
+            cpus(mask.count),
+            mask.cpus
+        )),
+        (None, _) => Some(format!(
+            "{counted}; the answer may overcount if this process is confined to fewer CPUs: \
+             allow sched_getaffinity in the sandbox, or {}",
+            set_the_override("<threads>")
+        )),
+    }
 }
 
 fn cgroup_unreadable(file: &UnreadableFile) -> String {
@@ -227,27 +256,105 @@ fn cgroup2_elsewhere(why: &Explanation) -> Option<String> {
     ))
 }
 
-fn detection_changed(why: &Explanation) -> Option<String> {
+/// Whether the process is known to be in the kernel's initial cgroup namespace, or its
+/// namespace cannot be told: then its root cgroup is the machine's, which has no quota.
+fn root_is_the_machines(why: &Explanation) -> bool {
+    why.cgroup_namespace.is_none_or(|inode| inode == PROC_CGROUP_INIT_INO)
+}
+
+fn cgroupfs_unmounted(why: &Explanation) -> Option<String> {
+    let cgroup = why.cgroup.as_ref().filter(|cgroup| cgroup.mount.is_none())?;
+    if why.cgroup2_elsewhere.is_some() || (cgroup.path == "/" && root_is_the_machines(why)) {
+        return None;
+    }
+    let (hierarchy, usual) = match cgroup.version {
+        CgroupVersion::V1 => ("the cgroup v1 cpu controller", "/sys/fs/cgroup/cpu"),
+        CgroupVersion::V2 => ("cgroup v2", "/sys/fs/cgroup"),
+    };
+    Some(format!(
+        "/proc/self/cgroup places this process in {} on {hierarchy}, but no mounted cgroup \
+         filesystem shows that cgroup (nothing is mounted at {usual}, or another mount hides \
+         it), so no quota could be read and {} counts only the CPUs, while the kernel may \
+         enforce a quota on that cgroup: mount cgroupfs read-only at /sys/fs/cgroup, as \
+         Docker does, or {}",
+        cgroup.path,
+        detection_answer(why),
+        set_the_override("<the container's CPU limit>")
+    ))
+}
+
+fn cgroups_invisible(why: &Explanation) -> Option<String> {
+    let how = match why.membership {
+        Membership::Empty => "is empty",
+        Membership::Missing => "does not exist",
+        _ => return None,
+    };
+    Some(format!(
+        "/proc/self/cgroup {how}, as under gVisor or on a kernel without cgroups, so this \
+         process cannot see the cgroup it runs in: a CPU limit on the sandbox is enforced \
+         outside it and cannot be counted, and the CPUs counted are the sandbox's own; {} is \
+         the sandbox's CPU count: {} to the sandbox's CPU limit",
+        why.std.map_or("the answer".to_owned(), |count| count.to_string()),
+        set_the_override("<threads>")
+    ))
+}
+
+/// Whether the probes derived another number than std's first answer.
+fn derived_differs(why: &Explanation) -> Option<(std::num::NonZeroUsize, std::num::NonZeroUsize)> {
     let (std, derived) = (why.std?, why.derived?);
-    (std != derived).then(|| {
+    (std != derived).then_some((std, derived))
+}
+
+fn detection_changed(why: &Explanation) -> Option<String> {
+    let (std, derived) = derived_differs(why)?;
+    if why.std_again == Some(std) {
+        return None;
+    }
+    let again = why.std_again.map_or("failed".to_owned(), |again| format!("answered {again}"));
+    Some(format!(
+        "std answered {std}, the probes, read a moment later, derive {derived}, and std asked \
+         again {again}: a cgroup limit or the affinity mask changed between the reads; the \
+         number is recomputed on every call, so ask again instead of keeping it"
+    ))
+}
+
+fn probe_mismatch(why: &Explanation) -> Option<String> {
+    let (std, derived) = derived_differs(why)?;
+    (why.std_again == Some(std)).then(|| {
         format!(
-            "std answered {std}, but the probes, read a moment later, derive {derived}: a \
-             cgroup limit or the affinity mask changed between the reads; the number is \
-             recomputed on every call, so ask again instead of keeping it"
+            "std answered {std} twice, but explain()'s copy of std's rule derives {derived} \
+             from the same kernel files: std's rule in this build ({RUSTC_VERSION}) differs \
+             from the copy, so the reasons above may not be std's; the answer itself is \
+             std's: please report a bug to kumo_parallelism with this report attached"
         )
     })
 }
 
+fn changed_since_first_call(why: &Explanation) -> Option<String> {
+    let first = why.first_answer.as_ref()?;
+    let now = why.value.filter(|&now| now != first.count)?;
+    Some(format!(
+        "the answer is {now} now, but the first answer this process got was {}, {} ago: \
+         thread pools sized at start are sized for {} (an in-place pod resize, runc update or \
+         a move to another cgroup changes the number under a running process); resize them \
+         to {now}, or restart the process",
+        first.count,
+        age(first.age),
+        first.count
+    ))
+}
+
 fn cpu_steal(why: &Explanation) -> Option<String> {
     let steal = why.steal.filter(|steal| steal.share() >= STEAL_SHARE_MIN)?;
-    if why.hypervisor != Some(true) {
-        return None;
-    }
+    let flag = match why.hypervisor {
+        Some(true) => " (its CPUs carry the hypervisor flag)",
+        _ => "",
+    };
     Some(format!(
-        "this machine runs under a hypervisor that took {:.1}% of its CPU time since boot \
-         ({} of {} ticks, the steal column of /proc/stat): the CPUs counted may be shared with \
-         other guests, so fewer may really be there for this one; {} to size for what this \
-         guest really gets",
+        "this machine is a virtual machine whose hypervisor took {:.1}% of its CPU time since \
+         boot ({} of {} ticks, the steal column of /proc/stat){flag}: the CPUs counted may \
+         be shared with other guests, so fewer may really be there for this one; {} to size \
+         for what this guest really gets",
         steal.share() * 100.0,
         steal.steal_ticks,
         steal.total_ticks,
@@ -269,19 +376,17 @@ fn mountinfo_scan(why: &Explanation) -> Option<String> {
 }
 
 fn quota_burst(why: &Explanation) -> Option<String> {
-    let cgroup = why.cgroup.as_ref()?;
-    let (level, burst) =
-        cgroup.levels.iter().find_map(|level| Some((level, level.burst_cpus()?)))?;
-    let quota = level.cpus?;
+    let level = why.cgroup.as_ref()?.binding_level()?;
+    let (burst, quota) = (level.burst_cpus()?, level.cpus?);
     Some(format!(
-        "{} may burst {} above its quota of {} ({} over a {} period), from CPU time it left \
-         unused before; {} uses the steady-state quota, as std does, so a burst serves \
-         short spikes, not more threads: size for the quota, or raise the quota itself if \
-         the load is sustained",
+        "{}, the level whose quota binds, may burst {} above its quota of {} ({} over a {} \
+         period), from CPU time it left unused before; {} uses the steady-state quota, as \
+         std does, so a burst serves short spikes, not more threads: size for the quota, or \
+         raise the quota itself if the load is sustained",
         level.path,
         cpus(burst),
         cpus(quota),
-        level.burst.as_deref().unwrap_or("?"),
+        level.burst_us.unwrap_or_default(),
         level.period.as_deref().unwrap_or("?"),
         detection_answer(why)
     ))
@@ -294,47 +399,11 @@ fn cgroup_namespace(why: &Explanation) -> Option<String> {
         "this process is in its own cgroup namespace (inode {inode}, not the initial \
          {PROC_CGROUP_INIT_INO}), so /proc/self/cgroup names {path} from that namespace's \
          root and every cgroup above the root is invisible: a tighter quota on a parent (a \
-         pod, a slice) is enforced by the kernel but not counted in {}; if a parent's limit \
-         is below it, {}",
+         pod, a slice) would be enforced by the kernel but not counted in {}; if a parent's \
+         limit is below it, {}",
         why.std.map_or("the answer".to_owned(), |count| count.to_string()),
         set_the_override("<that limit>")
     ))
-}
-
-/// The CPU request a Kubernetes container's weight stands for, and where it comes from.
-///
-/// The kubelet turns a request into cgroup v1 shares as milliCPU × 1024 / 1000 (its
-/// `MilliCPUToShares`, pkg/kubelet/cm/helpers_linux.go), so on v1 the request is
-/// shares / 1024 CPUs. On cgroup v2 the OCI runtime converts those shares to `cpu.weight`,
-/// by one of two formulas, both inverted here:
-/// - linear, KEP-2254 (runc before 1.3.2, crun before 1.23):
-///   weight = 1 + (shares − 2) × 9999 / 262142, so shares = 2 + (weight − 1) × 262142 / 9999;
-/// - quadratic, the Kubernetes blog's "New Conversion from cgroup v1 CPU Shares to v2 CPU
-///   Weight" (runc 1.3.2+, crun 1.23+): weight = ⌈10^((L² + 125·L) / 612 − 7/34)⌉ with
-///   L = log2(shares), so L = (−125 + √(125² + 4 · 612 · (log10(weight) + 7/34))) / 2.
-///
-/// A request of 2 CPUs is 2048 shares: weight 79 by the linear formula (back: 2046.9
-/// shares, 2.00 CPUs) and 174 by the quadratic one (back: 2062 shares, 2.01 CPUs).
-pub(crate) mod kubernetes {
-    /// Shares per CPU in the kubelet's conversion (1024 shares per 1000 millicores).
-    const SHARES_PER_CPU: f64 = 1024.0;
-
-    /// The request in CPUs that v1 `cpu.shares` stands for.
-    pub(crate) fn cpus_from_shares(shares: f64) -> f64 {
-        shares / SHARES_PER_CPU
-    }
-
-    /// The request in CPUs by KEP-2254's linear conversion of v2 `cpu.weight`.
-    pub(crate) fn cpus_from_weight_linear(weight: f64) -> f64 {
-        cpus_from_shares(2.0 + (weight - 1.0) * 262_142.0 / 9_999.0)
-    }
-
-    /// The request in CPUs by runc 1.3.2's and crun 1.23's quadratic conversion.
-    pub(crate) fn cpus_from_weight_quadratic(weight: f64) -> f64 {
-        let exponent = weight.log10() + 7.0 / 34.0;
-        let log2_shares = (-125.0 + (125.0f64.powi(2) + 4.0 * 612.0 * exponent).sqrt()) / 2.0;
-        cpus_from_shares(log2_shares.exp2())
-    }
 }
 
 /// "2.01": a request in CPUs, to two places.
@@ -346,49 +415,86 @@ fn requests_only(why: &Explanation) -> Option<String> {
     let cgroup = why.cgroup.as_ref().filter(|cgroup| cgroup.quota().is_none())?;
     let (file, default) = weight_file(cgroup.version);
     let weight = cgroup.weight.filter(|&weight| weight != default && weight > 0)?;
-    let (reserved, suggestion) = match cgroup.version {
+    let best_effort = match cgroup.version {
+        CgroupVersion::V1 => weight == kubernetes::BEST_EFFORT_SHARES,
+        CgroupVersion::V2 => weight == kubernetes::BEST_EFFORT_WEIGHT,
+    };
+    let facts = format!(
+        "no cgroup level sets a CPU quota, but {} has {file} {weight} (default {default})",
+        cgroup.path
+    );
+    if best_effort {
+        return Some(format!(
+            "{facts}: that is how Kubernetes writes a BestEffort pod, with no CPU request and \
+             no limit; {} counts every CPU the affinity mask allows, and pools sized to it \
+             compete for whatever CPU time other pods leave, which can be almost none: give \
+             the pod a CPU request (and size pools to it), or a limit",
+            detection_answer(why)
+        ));
+    }
+    let counts_every_cpu = format!(
+        "{} counts every CPU the affinity mask allows, since a weight only divides CPU time \
+         under contention and caps nothing",
+        detection_answer(why)
+    );
+    Some(match cgroup.version {
         CgroupVersion::V1 => {
             let cpus = kubernetes::cpus_from_shares(weight as f64);
-            (format!("a CPU request of {} CPUs", request(cpus)), cpus)
+            format!(
+                "{facts}: that is how Kubernetes writes a CPU request of {} CPUs with no \
+                 limit; {counts_every_cpu}; to fit pools to the request, {}",
+                request(cpus),
+                set_the_override(kubernetes::threads_for(cpus))
+            )
         }
         CgroupVersion::V2 => {
             let quadratic = kubernetes::cpus_from_weight_quadratic(weight as f64);
             let linear = kubernetes::cpus_from_weight_linear(weight as f64);
-            (
+            let readings = format!(
+                "a CPU request of {} CPUs if the runtime converts shares to weight \
+                 linearly, as runc before 1.3.2 and crun before 1.23 do, or {} CPUs by the \
+                 quadratic conversion of runc 1.3.2+ and crun 1.23+",
+                request(linear),
+                request(quadratic)
+            );
+            let (by_linear, by_quadratic) =
+                (kubernetes::threads_for(linear), kubernetes::threads_for(quadratic));
+            if by_linear == by_quadratic {
                 format!(
-                    "a CPU request of about {} CPUs by the quadratic conversion of runc 1.3.2+ \
-                     and crun 1.23+ ({} by KEP-2254's linear one, before them)",
-                    request(quadratic),
-                    request(linear)
-                ),
-                quadratic,
-            )
+                    "{facts}: that is how Kubernetes writes {readings}, with no limit; \
+                     {counts_every_cpu}; to fit pools to the request, {}",
+                    set_the_override(by_linear)
+                )
+            } else {
+                format!(
+                    "{facts}: that is how Kubernetes writes {readings}, with no limit; the \
+                     two readings give {by_linear} and {by_quadratic} threads, so the weight \
+                     alone does not tell the request; {counts_every_cpu}; to fit pools to the \
+                     request, set {OVERRIDE_VAR} to the pod's CPU request"
+                )
+            }
         }
-    };
-    Some(format!(
-        "no cgroup level sets a CPU quota, but {} has {file} {weight} (default {default}): \
-         that is how Kubernetes writes {reserved} with no limit; {} counts every CPU the \
-         affinity mask allows, since a weight only divides CPU time under contention and \
-         caps nothing; to fit pools to the request, {}",
-        cgroup.path,
-        detection_answer(why),
-        // to a tenth first: the inverse of a rounded conversion is off by about 1%, and a
-        // request of 2 read back as 2.01 should not suggest 3
-        set_the_override(((suggestion * 10.0).round() / 10.0).ceil().max(1.0))
-    ))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroUsize;
 
+    use std::time::Duration;
+
     use super::*;
-    use crate::explanation::tests::{mask, report_with};
-    use crate::explanation::OverrideSetting;
+    use crate::explanation::tests::{mask, mounted, report_with};
+    use crate::explanation::{FirstAnswer, OverrideSetting};
+    use crate::finding::Severity;
     use crate::probes::{Affinity, CgroupReport, CpuSteal};
 
     fn codes(why: &Explanation) -> Vec<&'static str> {
         findings(why).iter().map(|f| f.code.as_str()).collect()
+    }
+
+    fn text_of(why: &Explanation, code: FindingCode) -> String {
+        text(why, code)
     }
 
     fn text(why: &Explanation, code: FindingCode) -> String {
@@ -571,12 +677,35 @@ mod tests {
     }
 
     #[test]
-    fn detection_changed_gives_both_numbers() {
-        let why = Explanation { derived: NonZeroUsize::new(2), ..Explanation::unconfined(4) };
+    fn detection_changed_when_std_answers_differently_the_second_time() {
+        let why = Explanation {
+            derived: NonZeroUsize::new(2),
+            std_again: NonZeroUsize::new(2),
+            ..Explanation::unconfined(4)
+        };
         assert_eq!(codes(&why), ["detection-changed"]);
         let text = text(&why, FindingCode::DetectionChanged);
         assert!(text.contains("std answered 4"), "{text}");
         assert!(text.contains("derive 2"), "{text}");
+        assert!(text.contains("std asked again answered 2"), "{text}");
+        let failed = Explanation { std_again: None, ..why };
+        assert_eq!(codes(&failed), ["detection-changed"]);
+    }
+
+    #[test]
+    fn probe_mismatch_when_std_answers_the_same_twice() {
+        let why = Explanation {
+            derived: NonZeroUsize::new(2),
+            std_again: NonZeroUsize::new(4),
+            ..Explanation::unconfined(4)
+        };
+        assert_eq!(codes(&why), ["probe-mismatch"]);
+        let text = text(&why, FindingCode::ProbeMismatch);
+        assert!(text.contains("std answered 4 twice"), "{text}");
+        assert!(text.contains("derives 2"), "{text}");
+        assert!(text.contains(&format!("({})", env!("KUMO_RUSTC_VERSION"))), "{text}");
+        assert!(text.starts_with("std answered"), "{text}");
+        assert!(text.contains("report a bug"), "{text}");
     }
 
     #[test]
@@ -603,13 +732,13 @@ mod tests {
     }
 
     fn v1_report(lines: Option<usize>) -> CgroupReport {
-        let mut report = CgroupReport::new(CgroupVersion::V1, "/docker/abc".into());
+        let mut report = mounted(CgroupVersion::V1, "/docker/abc");
         report.mountinfo_lines = lines;
         report
     }
 
     #[test]
-    fn cpu_steal_needs_a_hypervisor_and_one_percent() {
+    fn cpu_steal_from_one_percent_with_or_without_the_flag() {
         let under = |hypervisor, steal_ticks| Explanation {
             hypervisor: Some(hypervisor),
             steal: Some(CpuSteal { steal_ticks, total_ticks: 10_000 }),
@@ -619,12 +748,15 @@ mod tests {
         let text = text(&under(true, 250), FindingCode::CpuSteal);
         assert!(text.contains("took 2.5% of its CPU time since boot"), "{text}");
         assert!(text.contains("(250 of 10000 ticks"), "{text}");
+        assert!(text.contains("the hypervisor flag"), "{text}");
         assert!(text.contains("KUMO_AVAILABLE_PARALLELISM=<threads>"), "{text}");
-        // steal below 1%, and no hypervisor flag: nothing to say
+        // steal below 1%: nothing to say
         assert_eq!(codes(&under(true, 99)), Vec::<&str>::new());
-        assert_eq!(codes(&under(false, 5_000)), Vec::<&str>::new());
+        // steal is only accounted under a hypervisor, flag or not (arm64 has none)
+        assert_eq!(codes(&under(false, 5_000)), ["cpu-steal"]);
+        assert!(!text_of(&under(false, 5_000), FindingCode::CpuSteal).contains("flag"));
         let unknown = Explanation { hypervisor: None, ..under(true, 5_000) };
-        assert_eq!(codes(&unknown), Vec::<&str>::new());
+        assert_eq!(codes(&unknown), ["cpu-steal"]);
     }
 
     #[test]
@@ -643,11 +775,11 @@ mod tests {
     #[test]
     fn quota_burst_gives_the_burst_in_cpus() {
         let mut cgroup = report_with(&[("/pod/ctr", "200000", "100000")]);
-        cgroup.levels[0].burst = Some("50000".into());
+        cgroup.levels[0].burst_us = Some(50000);
         let why = Explanation { cgroup: Some(cgroup), ..under_quota("200000", 2) };
         assert_eq!(codes(&why), ["quota-burst"]);
         let text = text(&why, FindingCode::QuotaBurst);
-        assert!(text.contains("/pod/ctr may burst 0.5 CPUs above its quota of 2 CPUs"), "{text}");
+        assert!(text.contains("/pod/ctr, the level whose quota binds, may burst 0.5 CPUs above its quota of 2 CPUs"), "{text}");
         assert!(text.contains("(50000 over a 100000 period)"), "{text}");
         assert!(text.contains("the answer, 2, uses the steady-state quota"), "{text}");
     }
@@ -655,7 +787,7 @@ mod tests {
     #[test]
     fn a_burst_of_zero_is_not_a_finding() {
         let mut cgroup = report_with(&[("/pod/ctr", "200000", "100000")]);
-        cgroup.levels[0].burst = Some("0".into());
+        cgroup.levels[0].burst_us = Some(0);
         let why = Explanation { cgroup: Some(cgroup), ..under_quota("200000", 2) };
         assert_eq!(codes(&why), Vec::<&str>::new());
     }
@@ -671,6 +803,7 @@ mod tests {
         let text = text(&why, FindingCode::CgroupNamespace);
         assert!(text.contains("(inode 4026532412, not the initial 4026531835)"), "{text}");
         assert!(text.contains("enforced by the kernel but not counted in 8"), "{text}");
+        assert_eq!(FindingCode::CgroupNamespace.severity(), Severity::Note);
         let initial = Explanation {
             cgroup_namespace: Some(PROC_CGROUP_INIT_INO),
             ..Explanation::unconfined(8)
@@ -682,30 +815,61 @@ mod tests {
     }
 
     #[test]
-    fn kubernetes_conversion_round_trips_a_request_of_two_cpus() {
-        // 2 CPUs = 2000m = 2048 shares; weight 79 (linear) or 174 (quadratic)
-        assert_eq!(kubernetes::cpus_from_shares(2048.0), 2.0);
-        let linear = kubernetes::cpus_from_weight_linear(79.0);
-        assert!((linear - 2.0).abs() < 0.01, "{linear}");
-        let quadratic = kubernetes::cpus_from_weight_quadratic(174.0);
-        assert!((quadratic - 2.0).abs() < 0.02, "{quadratic}");
-        // the quadratic formula's fixed points: weight 100 is 1024 shares, 1 is 2 shares
-        assert!((kubernetes::cpus_from_weight_quadratic(100.0) - 1.0).abs() < 1e-9);
-        assert!((kubernetes::cpus_from_weight_quadratic(1.0) - 2.0 / 1024.0).abs() < 1e-9);
-    }
-
-    #[test]
     fn requests_only_on_v2_gives_the_request_by_both_conversions() {
-        let mut cgroup = CgroupReport::new(CgroupVersion::V2, "/kubepods/pod/ctr".into());
+        let mut cgroup = mounted(CgroupVersion::V2, "/kubepods/pod/ctr");
         cgroup.weight = Some(174);
         let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(64) };
         assert_eq!(codes(&why), ["requests-only"]);
         let text = text(&why, FindingCode::RequestsOnly);
         assert!(text.contains("/kubepods/pod/ctr has cpu.weight 174 (default 100)"), "{text}");
-        assert!(text.contains("about 2.01 CPUs by the quadratic conversion"), "{text}");
-        assert!(text.contains("(4.43 by KEP-2254's linear one"), "{text}");
+        assert!(text.contains("2.01 CPUs by the quadratic conversion"), "{text}");
+        assert!(text.contains("4.43 CPUs if the runtime converts shares to weight linearly"));
         assert!(text.contains("the answer, 64, counts every CPU"), "{text}");
-        assert!(text.contains("KUMO_AVAILABLE_PARALLELISM=2"), "{text}");
+        // the readings disagree (5 and 2 threads): no number to set
+        assert!(text.contains("give 5 and 2 threads"), "{text}");
+        assert!(!text.contains("KUMO_AVAILABLE_PARALLELISM="), "{text}");
+    }
+
+    #[test]
+    fn requests_only_on_v2_suggests_a_number_where_both_conversions_agree() {
+        // weight 1 is BestEffort; weight 2 is 28 shares linearly, 0.03 CPUs either way
+        for (weight, threads) in [(2, 1), (5, 1)] {
+            let mut cgroup = mounted(CgroupVersion::V2, "/ctr");
+            cgroup.weight = Some(weight);
+            let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(8) };
+            let text = text(&why, FindingCode::RequestsOnly);
+            assert!(text.contains(&format!("KUMO_AVAILABLE_PARALLELISM={threads}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn runc_1_1s_weight_for_two_cpus_reads_as_two_requests() {
+        // runc 1.1.5 writes 79 for 2048 shares; the quadratic inverse reads 0.74 CPUs
+        let mut cgroup = mounted(CgroupVersion::V2, "/ctr");
+        cgroup.weight = Some(79);
+        let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(8) };
+        let text = text(&why, FindingCode::RequestsOnly);
+        assert!(text.contains("2.00 CPUs if the runtime converts shares to weight linearly"));
+        assert!(text.contains("0.74 CPUs by the quadratic conversion"), "{text}");
+        assert!(text.contains("give 2 and 1 threads"), "{text}");
+        assert!(!text.contains("KUMO_AVAILABLE_PARALLELISM="), "{text}");
+    }
+
+    #[test]
+    fn best_effort_is_named_and_given_no_number() {
+        for (version, weight, file) in
+            [(CgroupVersion::V1, 2, "cpu.shares 2"), (CgroupVersion::V2, 1, "cpu.weight 1")]
+        {
+            let mut cgroup = mounted(version, "/kubepods/besteffort/pod/ctr");
+            cgroup.weight = Some(weight);
+            let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(8) };
+            assert_eq!(codes(&why), ["requests-only"], "{version:?}");
+            let text = text(&why, FindingCode::RequestsOnly);
+            assert!(text.contains(file), "{text}");
+            assert!(text.contains("BestEffort pod, with no CPU request and no limit"), "{text}");
+            assert!(!text.contains("KUMO_AVAILABLE_PARALLELISM"), "{text}");
+            assert!(!text.contains("0.00"), "{text}");
+        }
     }
 
     #[test]
@@ -723,7 +887,7 @@ mod tests {
     #[test]
     fn the_default_weight_or_a_quota_is_not_requests_only() {
         for (version, default) in [(CgroupVersion::V1, 1024), (CgroupVersion::V2, 100)] {
-            let mut cgroup = CgroupReport::new(version, "/ctr".into());
+            let mut cgroup = mounted(version, "/ctr");
             cgroup.weight = Some(default);
             let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(8) };
             assert_eq!(codes(&why), Vec::<&str>::new(), "{version:?}");
@@ -735,26 +899,169 @@ mod tests {
     }
 
     #[test]
-    fn the_new_codes_come_after_the_old_in_the_specified_order() {
+    fn the_later_codes_come_in_the_order_of_the_enum() {
         let mut cgroup = v1_report(Some(5_000));
         cgroup.weight = Some(2048);
+        cgroup.mount = Some("/sys/fs/cgroup/cpu".into());
         let why = Explanation {
             hypervisor: Some(true),
             steal: Some(CpuSteal { steal_ticks: 5, total_ticks: 100 }),
             cgroup_namespace: Some(1),
             cgroup: Some(cgroup),
             derived: NonZeroUsize::new(3),
+            first_answer: Some(FirstAnswer {
+                count: NonZeroUsize::new(8).unwrap(),
+                age: Duration::ZERO,
+            }),
             ..Explanation::unconfined(4)
         };
         assert_eq!(
             codes(&why),
             [
                 "detection-changed",
+                "changed-since-first-call",
                 "cpu-steal",
                 "mountinfo-scan",
                 "cgroup-namespace",
                 "requests-only"
             ]
+        );
+    }
+
+    #[test]
+    fn the_rule_table_follows_the_code_order() {
+        let table: Vec<FindingCode> = RULES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(table, FindingCode::ALL);
+    }
+
+    #[test]
+    fn severities_grade_verdicts_and_caveats() {
+        let warnings = [
+            "override-invalid",
+            "quota-below-one",
+            "quota-floored",
+            "thread-pinned",
+            "affinity-unreadable",
+            "cgroup-unreadable",
+            "cgroup2-elsewhere",
+            "cgroupfs-unmounted",
+            "cgroups-invisible",
+            "detection-changed",
+            "probe-mismatch",
+            "changed-since-first-call",
+        ];
+        for code in FindingCode::ALL {
+            let expected =
+                if warnings.contains(&code.as_str()) { Severity::Warning } else { Severity::Note };
+            assert_eq!(code.severity(), expected, "{code}");
+        }
+        assert_eq!(FindingCode::CgroupNamespace.severity().as_str(), "note");
+        assert_eq!(FindingCode::QuotaBurst.severity().as_str(), "note");
+        assert_eq!(FindingCode::CgroupfsUnmounted.severity().as_str(), "warning");
+    }
+
+    #[test]
+    fn cgroupfs_unmounted_when_no_mount_shows_the_cgroup() {
+        let unmounted = |version, path: &str, namespace| Explanation {
+            cgroup: Some(CgroupReport::new(version, path.into())),
+            cgroup_namespace: Some(namespace),
+            ..Explanation::unconfined(2)
+        };
+        let why = unmounted(CgroupVersion::V2, "/ctr", PROC_CGROUP_INIT_INO);
+        assert_eq!(codes(&why), ["cgroupfs-unmounted"]);
+        let text = text(&why, FindingCode::CgroupfsUnmounted);
+        assert!(text.contains("places this process in /ctr on cgroup v2"), "{text}");
+        assert!(text.contains("mount cgroupfs read-only at /sys/fs/cgroup"), "{text}");
+        assert!(text.contains("the answer, 2, counts only the CPUs"), "{text}");
+        let v1 = unmounted(CgroupVersion::V1, "/docker/abc", PROC_CGROUP_INIT_INO);
+        assert_eq!(codes(&v1), ["cgroupfs-unmounted"]);
+        // the root of a private cgroup namespace may carry the container's quota
+        let private_root = unmounted(CgroupVersion::V1, "/", 4026532412);
+        assert_eq!(codes(&private_root), ["cgroupfs-unmounted", "cgroup-namespace"]);
+        // the machine's own root cgroup has no quota files: nothing is hidden
+        for version in [CgroupVersion::V1, CgroupVersion::V2] {
+            assert_eq!(codes(&unmounted(version, "/", PROC_CGROUP_INIT_INO)), Vec::<&str>::new());
+        }
+        // mounted: no finding
+        let mut mounted = unmounted(CgroupVersion::V2, "/ctr", PROC_CGROUP_INIT_INO);
+        mounted.cgroup.as_mut().unwrap().mount = Some("/sys/fs/cgroup".into());
+        assert_eq!(codes(&mounted), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn cgroups_invisible_when_proc_self_cgroup_is_empty_or_missing() {
+        for (membership, how) in
+            [(Membership::Empty, "is empty"), (Membership::Missing, "does not exist")]
+        {
+            let why = Explanation { membership, ..Explanation::unconfined(4) };
+            assert_eq!(codes(&why), ["cgroups-invisible"]);
+            let text = text(&why, FindingCode::CgroupsInvisible);
+            assert!(text.contains(&format!("/proc/self/cgroup {how}, as under gVisor")), "{text}");
+            assert!(text.contains("4 is the sandbox's CPU count"), "{text}");
+        }
+        for membership in [Membership::Listed, Membership::Unreadable, Membership::Unknown] {
+            let why = Explanation { membership, ..Explanation::unconfined(4) };
+            assert_eq!(codes(&why), Vec::<&str>::new());
+        }
+    }
+
+    #[test]
+    fn changed_since_first_call_names_both_numbers_and_the_age() {
+        let first = |count, seconds| FirstAnswer {
+            count: NonZeroUsize::new(count).unwrap(),
+            age: Duration::from_secs(seconds),
+        };
+        let why = Explanation { first_answer: Some(first(2, 125)), ..Explanation::unconfined(1) };
+        assert_eq!(codes(&why), ["changed-since-first-call"]);
+        let text = text(&why, FindingCode::ChangedSinceFirstCall);
+        assert!(text.contains("the answer is 1 now, but the first answer"), "{text}");
+        assert!(text.contains("was 2, 2 min 5 s ago"), "{text}");
+        assert!(text.contains("resize them to 1, or restart the process"), "{text}");
+        let same = Explanation { first_answer: Some(first(4, 9)), ..Explanation::unconfined(4) };
+        assert_eq!(codes(&same), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn affinity_unreadable_gives_the_kernels_list_and_the_number_to_set() {
+        let denied = |listed: Option<Affinity>| Explanation {
+            affinity: None,
+            affinity_error: Some("Operation not permitted (os error 1)".into()),
+            status_affinity: listed,
+            source: Source::Online,
+            ..Explanation::unconfined(2)
+        };
+        let confined = denied(Some(Affinity { count: 1, cpus: "0".into(), fits_std_set: true }));
+        let text = text(&confined, FindingCode::AffinityUnreadable);
+        assert!(text.contains("lists 1 CPU (0) in Cpus_allowed_list"), "{text}");
+        assert!(text.contains("set KUMO_AVAILABLE_PARALLELISM=1"), "{text}");
+        let whole = denied(Some(mask(2)));
+        let text = text_of(&whole, FindingCode::AffinityUnreadable);
+        assert!(text.contains("which gives the same answer"), "{text}");
+        assert!(!text.contains("KUMO_AVAILABLE_PARALLELISM="), "{text}");
+        // a quota below the list caps the number to set, as std would
+        let capped = Explanation {
+            cgroup: Some(report_with(&[("/ctr", "100000", "100000")])),
+            std: NonZeroUsize::new(1),
+            ..denied(Some(mask(2)))
+        };
+        let capped_text = text_of(&capped, FindingCode::AffinityUnreadable);
+        assert!(capped_text.contains("which gives the same answer"), "{capped_text}");
+    }
+
+    #[test]
+    fn quota_burst_names_the_binding_level_not_the_first_with_a_burst() {
+        // the leaf (2 CPUs) bursts, but the pod's 1 CPU binds and has no burst
+        let mut cgroup =
+            report_with(&[("/pod/ctr", "200000", "100000"), ("/pod", "100000", "100000")]);
+        cgroup.levels[0].burst_us = Some(50000);
+        let why = Explanation { cgroup: Some(cgroup.clone()), ..under_quota("100000", 1) };
+        assert!(!codes(&why).contains(&"quota-burst"), "{:?}", codes(&why));
+        cgroup.levels[1].burst_us = Some(25000);
+        let why = Explanation { cgroup: Some(cgroup), ..under_quota("100000", 1) };
+        let text = text(&why, FindingCode::QuotaBurst);
+        assert!(
+            text.starts_with("/pod, the level whose quota binds, may burst 0.25 CPUs"),
+            "{text}"
         );
     }
 }

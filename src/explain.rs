@@ -6,11 +6,12 @@
 //! person finds it.
 
 use crate::diagnose;
-use crate::explanation::{derive, Explanation, OverrideSetting, Source};
+use crate::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
 use crate::parallelism;
 #[cfg(target_os = "linux")]
 use crate::probes::{self, Roots};
 use crate::probes::{Affinity, CgroupProbe, StealProbe};
+use crate::std_rule::derive;
 use crate::variable::OVERRIDE_VAR;
 
 /// Explains the answer of [`available_parallelism`](crate::available_parallelism) in
@@ -48,22 +49,34 @@ pub fn explain() -> Explanation {
         // unset, or empty/whitespace: detection decides
         _ => (std_answer, derivation.map_or(Source::Online, |(_, source)| source)),
     };
+    let derived = derivation.map(|(count, _)| count);
+    // Asked again only when the probes disagree with std: a second, different answer means
+    // the kernel's changed between the reads; the same answer, that the rules differ.
+    let std_again = if derived != std_answer { parallelism::std_parallelism().ok() } else { None };
+    if let Some(count) = value {
+        parallelism::note_answer(count);
+    }
+    let first_answer = parallelism::first_answer().map(|(count, age)| FirstAnswer { count, age });
     let mut why = Explanation {
         value,
         source,
         override_setting: override_setting.map(|(setting, _)| setting),
         affinity,
         affinity_error: probed.affinity.err().flatten(),
+        status_affinity: probed.status_affinity,
         process_affinity: probed.process_affinity,
         online: probed.online,
         std: std_answer,
+        membership: probed.cgroup.membership,
         cgroup,
         unreadable: probed.cgroup.unreadable,
         cgroup2_elsewhere: probed.cgroup.cgroup2_elsewhere,
         hypervisor: probed.steal.hypervisor,
         steal: probed.steal.steal,
         cgroup_namespace: probed.cgroup_namespace,
-        derived: derivation.map(|(count, _)| count),
+        derived,
+        std_again,
+        first_answer,
         findings: Vec::new(),
     };
     why.findings = diagnose::findings(&why);
@@ -75,6 +88,7 @@ pub fn explain() -> Explanation {
 /// former is a finding.
 struct Probed {
     affinity: Result<Affinity, Option<String>>,
+    status_affinity: Option<Affinity>,
     process_affinity: Option<Affinity>,
     online: Option<usize>,
     cgroup: CgroupProbe,
@@ -84,18 +98,33 @@ struct Probed {
 
 #[cfg(target_os = "linux")]
 fn probe() -> Probed {
+    let affinity = probes::affinity().map_err(|err| Some(err.to_string()));
+    // the kernel's text for the mask, only when the mask itself is denied
+    let status_affinity = affinity.as_ref().err().and_then(|_| {
+        probes::status_affinity(std::path::Path::new(probes::PROC_THREAD_SELF_STATUS))
+    });
+    // steal is only accounted under a hypervisor: no CPUID bit, no /proc/stat to format
+    let steal = if probes::cpuid_hypervisor() == Some(false) {
+        StealProbe::default()
+    } else {
+        probes::cpu_steal_now()
+    };
+    let process_affinity = probes::process_affinity(affinity.as_ref().ok()).ok();
+    let cgroup_namespace =
+        probes::cgroup_namespace(std::path::Path::new(probes::PROC_SELF_NS_CGROUP));
+    // in the initial namespace the root cgroup is the machine's: its weight divides nothing
+    let roots = Roots {
+        weight_at_root: cgroup_namespace != Some(probes::PROC_CGROUP_INIT_INO),
+        ..Roots::default()
+    };
     Probed {
-        affinity: probes::affinity().map_err(|err| Some(err.to_string())),
-        process_affinity: probes::process_affinity().ok(),
+        affinity,
+        status_affinity,
+        process_affinity,
         online: probes::online_cpus(),
-        cgroup: probes::cgroup(&Roots::default()),
-        steal: probes::cpu_steal(
-            std::path::Path::new(probes::PROC_STAT),
-            std::path::Path::new(probes::PROC_CPUINFO),
-        ),
-        cgroup_namespace: probes::cgroup_namespace(std::path::Path::new(
-            probes::PROC_SELF_NS_CGROUP,
-        )),
+        cgroup: probes::cgroup(&roots),
+        steal,
+        cgroup_namespace,
     }
 }
 
@@ -104,6 +133,7 @@ fn probe() -> Probed {
 fn probe() -> Probed {
     Probed {
         affinity: Err(None),
+        status_affinity: None,
         process_affinity: None,
         online: None,
         cgroup: CgroupProbe::default(),
@@ -117,12 +147,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn explain_here_agrees_with_std() {
-        // this process's real environment; the override is not set by any unit test
+    fn explain_here_derives_what_std_answers() {
+        // this process's real environment; the override is not set by any unit test. The
+        // derivation is the probes' own, from the kernel's files: it can differ from std.
         let why = explain();
-        if why.override_setting.is_none() {
-            assert_eq!(why.value, why.std);
-            assert_eq!(why.derived, why.std, "{why}");
-        }
+        assert_eq!(why.derived, std::thread::available_parallelism().ok(), "{why}");
+        assert_eq!(why.std_again, None, "{why}");
     }
 }

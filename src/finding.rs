@@ -1,5 +1,6 @@
 //! What a finding is: a condition that makes the number mislead, with a stable code for
-//! programs and a sentence for people (the facts with their numbers, then what to change).
+//! programs, a severity, and a sentence for people (the facts with their numbers, then what
+//! to change).
 
 use std::fmt;
 
@@ -11,6 +12,42 @@ pub struct Finding {
     pub code: FindingCode,
     /// What it means here, with its numbers, and what to change.
     pub text: String,
+}
+
+impl Finding {
+    /// How sure the finding is that the number misleads: its code's severity.
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+}
+
+/// How much a finding claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The facts explain() read show that the number is off or unreliable now.
+    Warning,
+    /// A caveat: something the number cannot account for, which no process can check from
+    /// inside (a parent's limit above a cgroup namespace, a burst), or a cost.
+    Note,
+}
+
+impl Severity {
+    /// Both, the stronger first.
+    pub const ALL: [Severity; 2] = [Severity::Warning, Severity::Note];
+
+    /// The word the report and Lua use: `"warning"` or `"note"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The conditions, in the order explain() reports them.
@@ -35,23 +72,60 @@ pub enum FindingCode {
     CgroupUnreadable,
     /// cgroup2 is mounted elsewhere than `/sys/fs/cgroup` with a quota std never reads.
     Cgroup2Elsewhere,
-    /// std's answer and the probes' differ: the kernel's answer changed between the reads.
+    /// `/proc/self/cgroup` names a cgroup that no mounted cgroup filesystem shows, so no
+    /// quota could be read, though the kernel may enforce one.
+    CgroupfsUnmounted,
+    /// `/proc/self/cgroup` is empty or missing (gVisor, a kernel without cgroups): a limit
+    /// on the sandbox is enforced outside it.
+    CgroupsInvisible,
+    /// std's answer and the probes' differ, and std itself answered differently when asked
+    /// again: the kernel's answer changed between the reads.
     DetectionChanged,
-    /// Under a hypervisor that took at least 1% of CPU time since boot: the CPUs counted
-    /// may be shared with other guests (an overcommitted VM).
+    /// The probes derive another number than std, and std answers the same when asked
+    /// again: explain()'s copy of std's rule disagrees with this std.
+    ProbeMismatch,
+    /// The answer differs from the first one this process got: pools sized at start are
+    /// sized for a number that no longer holds.
+    ChangedSinceFirstCall,
+    /// Steal time of at least 1% of CPU time since boot: the CPUs counted may be shared
+    /// with other guests (an overcommitted VM).
     CpuSteal,
     /// On cgroup v1, std scans at least 1,000 lines of mountinfo on every call to find the
     /// cpu controller, which is at neither usual path.
     MountinfoScan,
-    /// A level may burst above its quota; the answer uses the steady-state quota.
+    /// The binding level may burst above its quota; the answer uses the steady-state quota.
     QuotaBurst,
     /// The process is in its own cgroup namespace: limits above its root are invisible.
     CgroupNamespace,
-    /// A CPU weight (a Kubernetes request) with no quota: the answer is the whole machine.
+    /// A CPU weight (a Kubernetes request, or BestEffort) with no quota: the answer is the
+    /// whole machine.
     RequestsOnly,
 }
 
 impl FindingCode {
+    /// Every code, in the order explain() reports them.
+    pub const ALL: [FindingCode; 19] = [
+        FindingCode::OverrideInvalid,
+        FindingCode::OverrideReplacesDetection,
+        FindingCode::QuotaBelowOne,
+        FindingCode::QuotaFloored,
+        FindingCode::QuotaAboveCpus,
+        FindingCode::ThreadPinned,
+        FindingCode::AffinityUnreadable,
+        FindingCode::CgroupUnreadable,
+        FindingCode::Cgroup2Elsewhere,
+        FindingCode::CgroupfsUnmounted,
+        FindingCode::CgroupsInvisible,
+        FindingCode::DetectionChanged,
+        FindingCode::ProbeMismatch,
+        FindingCode::ChangedSinceFirstCall,
+        FindingCode::CpuSteal,
+        FindingCode::MountinfoScan,
+        FindingCode::QuotaBurst,
+        FindingCode::CgroupNamespace,
+        FindingCode::RequestsOnly,
+    ];
+
     /// The code Lua sees, such as `"quota-floored"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,7 +138,11 @@ impl FindingCode {
             FindingCode::AffinityUnreadable => "affinity-unreadable",
             FindingCode::CgroupUnreadable => "cgroup-unreadable",
             FindingCode::Cgroup2Elsewhere => "cgroup2-elsewhere",
+            FindingCode::CgroupfsUnmounted => "cgroupfs-unmounted",
+            FindingCode::CgroupsInvisible => "cgroups-invisible",
             FindingCode::DetectionChanged => "detection-changed",
+            FindingCode::ProbeMismatch => "probe-mismatch",
+            FindingCode::ChangedSinceFirstCall => "changed-since-first-call",
             FindingCode::CpuSteal => "cpu-steal",
             FindingCode::MountinfoScan => "mountinfo-scan",
             FindingCode::QuotaBurst => "quota-burst",
@@ -72,10 +150,50 @@ impl FindingCode {
             FindingCode::RequestsOnly => "requests-only",
         }
     }
+
+    /// `Warning` where the facts read show the number off or unreliable now; `Note` for a
+    /// caveat the process cannot check (a parent above its cgroup namespace, a burst, steal
+    /// since boot, a request under contention), a cost, or an override set on purpose.
+    pub fn severity(self) -> Severity {
+        match self {
+            FindingCode::OverrideInvalid
+            | FindingCode::QuotaBelowOne
+            | FindingCode::QuotaFloored
+            | FindingCode::ThreadPinned
+            | FindingCode::AffinityUnreadable
+            | FindingCode::CgroupUnreadable
+            | FindingCode::Cgroup2Elsewhere
+            | FindingCode::CgroupfsUnmounted
+            | FindingCode::CgroupsInvisible
+            | FindingCode::DetectionChanged
+            | FindingCode::ProbeMismatch
+            | FindingCode::ChangedSinceFirstCall => Severity::Warning,
+            FindingCode::OverrideReplacesDetection
+            | FindingCode::QuotaAboveCpus
+            | FindingCode::CpuSteal
+            | FindingCode::MountinfoScan
+            | FindingCode::QuotaBurst
+            | FindingCode::CgroupNamespace
+            | FindingCode::RequestsOnly => Severity::Note,
+        }
+    }
 }
 
 impl fmt::Display for FindingCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_code_once_in_order() {
+        assert!(FindingCode::ALL.windows(2).all(|pair| pair[0] < pair[1]));
+        let names: std::collections::BTreeSet<_> =
+            FindingCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(names.len(), FindingCode::ALL.len());
     }
 }

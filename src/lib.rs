@@ -7,9 +7,13 @@
 //! and a Rust API for hosts that embed Lua.
 //!
 //! The crate has three rooms: [`available_parallelism`] (the core, no Lua types), the
-//! Linux [`probes`] behind [`explain`] (whose [`Explanation::findings`] say what misleads
-//! and what to change), and the Lua binding ([`register`] and the
-//! `luaopen_kumo_parallelism` entry of the loadable module).
+//! Linux probes behind [`explain`] (whose [`Explanation::findings`] say what misleads and
+//! what to change, each with a [`Severity`]), and the Lua binding ([`register`] and the
+//! `luaopen_kumo_parallelism` entry of the loadable module). The probes are private: the
+//! types an [`Explanation`] holds are re-exported here.
+//!
+//! Answers are per OS thread: std counts the calling thread's CPU affinity mask, so a host
+//! that runs Lua states on several threads (mlua's `send`) gets each thread's own answer.
 //!
 //! # Features
 //!
@@ -67,17 +71,24 @@ mod error;
 mod explain;
 mod explanation;
 mod finding;
+mod kubernetes;
 mod lua;
 mod parallelism;
+mod report;
+mod std_rule;
 mod variable;
 // Only Linux has the kernel files explain() reads; elsewhere the types stay, unused.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-pub mod probes;
+mod probes;
 
 pub use error::{Error, OverrideProblem};
 pub use explain::explain;
-pub use explanation::{Explanation, OverrideSetting, Source};
-pub use finding::{Finding, FindingCode};
+pub use explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+pub use finding::{Finding, FindingCode, Severity};
 pub use lua::{build_module, register, MODULE_NAME, VERSION};
 pub use parallelism::{available_parallelism, parse_override};
+pub use probes::{
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, UnreadableFile,
+    PROC_CGROUP_INIT_INO,
+};
 pub use variable::{OVERRIDE_MAX, OVERRIDE_VAR};

@@ -4,6 +4,8 @@
 //! change while a process runs, and the override may be changed by the host.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, OverrideProblem};
 use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
@@ -26,10 +28,26 @@ use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 /// # Ok::<(), kumo_parallelism::Error>(())
 /// ```
 pub fn available_parallelism() -> Result<NonZeroUsize, Error> {
-    match read_override()? {
-        Some(count) => Ok(count),
-        None => std_parallelism(),
-    }
+    let count = match read_override()? {
+        Some(count) => count,
+        None => std_parallelism()?,
+    };
+    note_answer(count);
+    Ok(count)
+}
+
+/// The first answer this process got from [`available_parallelism`] or `explain()`, and
+/// when: what pools sized at start were sized for.
+static FIRST_ANSWER: OnceLock<(NonZeroUsize, Instant)> = OnceLock::new();
+
+/// Keeps `count` as the first answer unless there is one already (one atomic load then).
+pub(crate) fn note_answer(count: NonZeroUsize) {
+    FIRST_ANSWER.get_or_init(|| (count, Instant::now()));
+}
+
+/// The first answer and how long ago it was taken.
+pub(crate) fn first_answer() -> Option<(NonZeroUsize, Duration)> {
+    FIRST_ANSWER.get().map(|(count, taken)| (*count, taken.elapsed()))
 }
 
 /// Std's answer, with its failure turned into [`Error::Detection`].

@@ -1,12 +1,12 @@
 -- Run inside each real-environment scenario, by every interpreter and by the Rust host.
 -- Line 1: answer  explain().value  explain().source  explain().derived  explain().std
---         and the finding codes, comma-separated ("-" for none)
+--         and the findings as code/severity, comma-separated ("-" for none)
 -- Then the explain() report, shown by the runner when a check fails.
 local m = require 'kumo_parallelism'
 local ok, answer = pcall(m.available_parallelism)
 local why = m.explain()
 local codes = {}
-for _, finding in ipairs(why.findings) do codes[#codes + 1] = finding.code end
+for _, finding in ipairs(why.findings) do codes[#codes + 1] = finding.code .. '/' .. finding.severity end
 print(table.concat({
   ok and tostring(answer) or 'error', tostring(why.value), why.source,
   tostring(why.derived), tostring(why.std), #codes > 0 and table.concat(codes, ',') or '-',

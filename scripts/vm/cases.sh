@@ -1,12 +1,12 @@
-# The real-kernel cases, sourced by the VM's /init (scripts/vm/init). One function per case:
-# it records what it expects with the shared helpers (scripts/expect.sh), lays out real
-# cgroups with real limits, and says where its programs run (RUN_CGROUPS, WRAP, OVERRIDE).
-# run_case then runs the std reference, lua5.4 and luajit with the module, and the
+# The real-kernel cases, sourced by the VM's /init (scripts/vm/init). One row per case in
+# CASE_TABLE: what it expects, recorded with the shared helpers (scripts/expect.sh), and the
+# setup that lays out real cgroups with real limits and says where its programs run
+# (RUN_CGROUPS, WRAP, OVERRIDE). run_case then runs the std reference, lua5.4 and luajit with the module, and the
 # kumod-style host there, and checks each against the expectation: one TAP line apiece.
 source scripts/tap.sh
 source scripts/expect.sh
 
-NCPU=$(nproc)   # every CPU is online and allowed at boot
+NCPU=$(allowed_cpus)   # every CPU is online and allowed at boot
 CG=/sys/fs/cgroup
 STD_REFERENCE=/kumo/bin/std_parallelism
 HOST=/kumo/bin/policy_host
@@ -61,10 +61,13 @@ launch() {
   )
 }
 
-run_case() { # NAME
+run_case() { # NAME DESCRIPTION EXPECTATION CODES SETUP
   reset_expectations
   RUN_CGROUPS=() WRAP=() OVERRIDE='' LAYOUT_ERROR='' AFTER=''
-  "$1"
+  eval "describe \"$2\""
+  eval "expect $3"
+  [ "$(echo $4)" = - ] || findings $4
+  eval "$5"
   if [ -n "$LAYOUT_ERROR" ]; then
     tap not-ok "$DESCRIPTION: layout" "$LAYOUT_ERROR"
     return
@@ -83,69 +86,41 @@ run_case() { # NAME
   [ -z "$AFTER" ] || "$AFTER"
 }
 
-# ---- cgroup v2 only, Kubernetes-shaped (boot v2) ----------------------------------------
-k8s_pod_quota() {
-  describe "v2 pod quota 3, container unlimited"
-  expect_quota 3
-  k8s_pod "300000 100000" ""
-}
-k8s_container_quota() {
-  describe "v2 container quota 2, pod unlimited"
-  expect_quota 2
-  k8s_pod "" "200000 100000"
-}
-k8s_pod_tighter() {
-  describe "v2 pod quota 2 over container quota 5"
-  expect_quota 2
-  k8s_pod "200000 100000" "500000 100000"
-}
-k8s_container_tighter() {
-  describe "v2 container quota 3 under pod quota 6"
-  expect_quota 3
-  k8s_pod "600000 100000" "300000 100000"
-}
-k8s_fractional() {
-  describe "v2 pod quota 3.5 over container quota 5"
-  expect_quota 3.5
-  k8s_pod "350000 100000" "500000 100000"
-}
-k8s_below_one() {
-  describe "v2 container quota 0.5"
-  expect_quota 0.5
-  k8s_pod "" "50000 100000"
-}
-k8s_lifted() {
-  describe "v2 pod and container quotas lifted (max)"
-  expect "$NCPU" affinity
-  k8s_pod "max 100000" "max 100000"
-}
-k8s_cpuset() {
-  describe "v2 container cpuset.cpus 0-2"
-  expect 3 affinity
-  k8s_pod "" ""
-  write "$CG/$CTR/cpuset.cpus" 0-2
-}
-k8s_requests_only() {
-  describe "v2 container cpu.weight 174 (a 2-CPU request), no quota"
-  expect "$NCPU" affinity
-  findings requests-only
-  k8s_pod "" ""
-  write "$CG/$CTR/cpu.weight" 174
-}
-k8s_burst() {
-  describe "v2 container quota 2 with cpu.max.burst 1 CPU"
-  expect_quota 2
-  findings quota-burst
-  k8s_pod "" "200000 100000"
-  write "$CG/$CTR/cpu.max.burst" 100000
-}
-k8s_own_cgroup_namespace() {
-  describe "v2 container in its own cgroup namespace, quota 5, under a pod quota 3.5 it cannot see"
-  expect_quota 5
-  findings cgroup-namespace
-  k8s_pod "350000 100000" "500000 100000"
-  # as containerd and Docker do with a private cgroup namespace: a fresh cgroup2 mount inside,
-  # which shows the namespace's root (the container) as /
+# ---- the cases: one row each -------------------------------------------------------------
+# boot | name | what it shows | answer source [std] | finding codes ("-": none) | setup
+# The expectations are data, written out: no finding rule is computed here. The setup lays
+# out real cgroups and says where the programs run (RUN_CGROUPS, WRAP, OVERRIDE, AFTER).
+# The v2 and v1 boots have 8 CPUs, the wide one 64.
+read -r -d '' CASE_TABLE <<'TABLE'
+v2 | k8s_pod_quota | v2 pod quota 3, container unlimited | 3 cgroup | - | k8s_pod "300000 100000" ""
+v2 | k8s_container_quota | v2 container quota 2, pod unlimited | 2 cgroup | - | k8s_pod "" "200000 100000"
+v2 | k8s_pod_tighter | v2 pod quota 2 over container quota 5 | 2 cgroup | - | k8s_pod "200000 100000" "500000 100000"
+v2 | k8s_container_tighter | v2 container quota 3 under pod quota 6 | 3 cgroup | - | k8s_pod "600000 100000" "300000 100000"
+v2 | k8s_fractional | v2 pod quota 3.5 over container quota 5 | 3 cgroup | quota-floored | k8s_pod "350000 100000" "500000 100000"
+v2 | k8s_below_one | v2 container quota 0.5 | 1 cgroup | quota-below-one | k8s_pod "" "50000 100000"
+v2 | k8s_lifted | v2 pod and container quotas lifted (max) | $NCPU affinity | - | k8s_pod "max 100000" "max 100000"
+v2 | k8s_cpuset | v2 container cpuset.cpus 0-2 | 3 affinity | - | k8s_pod "" ""; write "$CG/$CTR/cpuset.cpus" 0-2
+v2 | k8s_requests_only | v2 container cpu.weight 174 (a 2-CPU request), no quota | $NCPU affinity | requests-only | k8s_pod "" ""; write "$CG/$CTR/cpu.weight" 174
+v2 | k8s_best_effort | v2 container cpu.weight 1 (BestEffort), no quota | $NCPU affinity | requests-only | k8s_pod "" ""; write "$CG/$CTR/cpu.weight" 1
+v2 | k8s_burst | v2 container quota 2 with cpu.max.burst 1 CPU | 2 cgroup | quota-burst | k8s_pod "" "200000 100000"; write "$CG/$CTR/cpu.max.burst" 100000
+v2 | k8s_own_cgroup_namespace | v2 container in its own cgroup namespace, quota 5, under a pod quota 3.5 it cannot see | 5 cgroup | cgroup-namespace | k8s_pod "350000 100000" "500000 100000"; own_cgroup_namespace
+v2 | k8s_no_cgroup_mount | v2 container quota 1 with /sys/fs/cgroup under a tmpfs, as bwrap --tmpfs leaves it | $NCPU affinity | cgroupfs-unmounted | k8s_pod "" "100000 100000"; WRAP=(unshare -m --propagation private bash -c 'mount -t tmpfs none /sys/fs/cgroup && exec "$@"' _)
+v2 | k8s_override | v2 override 12 in an unlimited container | 12 override $NCPU | override-replaces-detection | k8s_pod "" ""; OVERRIDE=12
+v2 | k8s_override_invalid | v2 override abc: raises, explain() says why | error override $NCPU | override-invalid | k8s_pod "" ""; OVERRIDE=abc
+v1 | docker_one_and_a_half | v1 docker quota 1.5 (cpu,cpuacct with a cpu symlink) | 1 cgroup | quota-floored | docker 150000
+v1 | docker_two_and_a_half | v1 docker quota 2.5 | 2 cgroup | quota-floored | docker 250000
+v1 | docker_unlimited | v1 docker unlimited (-1) | $NCPU affinity | - | docker -1
+v1 | docker_shares_only | v1 docker cpu.shares 512, no quota | $NCPU affinity | requests-only | docker -1; write "$CG/cpu,cpuacct/$DOCKER/cpu.shares" 512
+v1 | docker_mounted_elsewhere | v1 cpu controller mounted at /tmp/cpu, found through mountinfo, quota 2 | 2 cgroup | - | docker 200000; WRAP=(unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/cpu,cpuacct && umount /sys/fs/cgroup && mkdir -p /tmp/cpu && mount -t cgroup -o cpu,cpuacct cgroup /tmp/cpu && exec "$@"' _)
+hybrid | hybrid_one_and_a_half | hybrid: cpu on v1 quota 1.5, cgroup2 at /sys/fs/cgroup/unified | 1 cgroup | quota-floored | docker 150000; mkdir -p "$CG/unified/$DOCKER" || LAYOUT_ERROR+="mkdir unified/$DOCKER failed; "; RUN_CGROUPS+=("$CG/unified/$DOCKER")
+wide | wide_root | v2 $NCPU CPUs, root cgroup | $NCPU affinity | - | :
+wide | wide_nested_quota | v2 $NCPU CPUs, quota 12 on a parent slice | 12 cgroup | - | v2_dir app.slice/worker.scope; write "$CG/app.slice/cpu.max" "1200000 100000"; RUN_CGROUPS=("$CG/app.slice/worker.scope")
+wide | wide_affinity_subset | v2 $NCPU CPUs, taskset -c 0-9 | 10 affinity | - | WRAP=(taskset -c 0-9)
+TABLE
+
+# As containerd and Docker do with a private cgroup namespace: a fresh cgroup2 mount inside,
+# which shows the namespace's root (the container) as /.
+own_cgroup_namespace() {
   WRAP=(unshare -C -m --propagation private bash -c 'umount /sys/fs/cgroup \
     && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"' _)
   AFTER=check_namespace_view
@@ -159,19 +134,15 @@ check_namespace_view() {
   tap_is "$DESCRIPTION [the pod's cpu.max, enforced, reads 350000 100000 outside]" \
     "350000 100000" "$pod_max"
 }
-k8s_override() {
-  describe "v2 override 12 in an unlimited container"
-  expect 12 override "$NCPU"
-  findings override-replaces-detection
-  k8s_pod "" ""
-  OVERRIDE=12
-}
-k8s_override_invalid() {
-  describe "v2 override abc: raises, explain() says why"
-  expect error override "$NCPU"
-  findings override-invalid
-  k8s_pod "" ""
-  OVERRIDE=abc
+
+# Runs every case of BOOT from the table, in order.
+run_cases() { # BOOT
+  local boot name description expectation codes setup
+  # the table on fd 3: the programs a case runs keep the console's stdin
+  while IFS='|' read -r -u 3 boot name description expectation codes setup; do
+    [ "${boot// /}" = "$1" ] || continue
+    run_case "$(echo $name)" "$(echo $description)" "$expectation" "$codes" "$setup"
+  done 3<<<"$CASE_TABLE"
 }
 
 # One lua5.4 process answers a query per line while its environment changes under it; each
@@ -185,10 +156,13 @@ live_changes() {
   coproc LIVE { echo "$BASHPID" >"$CG/$app/cgroup.procs" && unset KUMO_AVAILABLE_PARALLELISM \
     && LUA_CPATH="/kumo/lua/lua5.4/?.so" exec lua5.4 lua/scenarios/live.lua; }
   pid=$LIVE_PID
-  ask() { # DESCRIPTION EXPECTED: one query; answer and explain().value must both be EXPECTED
-    local answer=''
+  # DESCRIPTION EXPECTED: one query; answer and explain().value must both be EXPECTED, and
+  # explain() reports changed-since-first-call exactly when EXPECTED is not the first answer, 2
+  ask() {
+    local answer='' changed=-
+    [ "$2" = 2 ] || changed=changed
     echo q >&"${LIVE[1]}" && read -r -t 120 answer <&"${LIVE[0]}"
-    tap_is "live: $1 [lua5.4]" "$2 $2" "$answer" "$LAYOUT_ERROR"
+    tap_is "live: $1 [lua5.4]" "$2 $2 $changed" "$answer" "$LAYOUT_ERROR"
   }
   ask "quota 2 at start" 2
   write "$CG/$app/cpu.max" "100000 100000"; ask "quota lowered to 1" 1
@@ -210,91 +184,26 @@ live_changes() {
   wait "$pid"
 }
 
-# ---- cgroup v1, Docker-shaped; then hybrid (boot v1) --------------------------------------
-docker_one_and_a_half() {
-  describe "v1 docker quota 1.5 (cpu,cpuacct with a cpu symlink)"
-  expect_quota 1.5
-  docker 150000
-}
-docker_two_and_a_half() {
-  describe "v1 docker quota 2.5"
-  expect_quota 2.5
-  docker 250000
-}
-docker_unlimited() {
-  describe "v1 docker unlimited (-1)"
-  expect "$NCPU" affinity
-  docker -1
-}
-docker_shares_only() {
-  describe "v1 docker cpu.shares 512, no quota"
-  expect "$NCPU" affinity
-  findings requests-only
-  docker -1
-  write "$CG/cpu,cpuacct/$DOCKER/cpu.shares" 512
-}
-docker_mounted_elsewhere() {
-  describe "v1 cpu controller mounted at /tmp/cpu, found through mountinfo, quota 2"
-  expect_quota 2
-  docker 200000
-  # the hierarchy at /sys/fs/cgroup is unmounted in a private namespace and mounted again at
-  # a path std does not know, so it must scan mountinfo
-  WRAP=(unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/cpu,cpuacct && umount /sys/fs/cgroup \
-    && mkdir -p /tmp/cpu && mount -t cgroup -o cpu,cpuacct cgroup /tmp/cpu && exec "$@"' _)
-}
-hybrid_one_and_a_half() {
-  describe "hybrid: cpu on v1 quota 1.5, cgroup2 at /sys/fs/cgroup/unified"
-  expect_quota 1.5
-  docker 150000
-  mkdir -p "$CG/unified/$DOCKER" || LAYOUT_ERROR+="mkdir unified/$DOCKER failed; "
-  RUN_CGROUPS+=("$CG/unified/$DOCKER")
-}
-
-# ---- cgroup v2 on 64 CPUs (boot wide) ------------------------------------------------------
-wide_root() {
-  describe "v2 $NCPU CPUs, root cgroup"
-  expect "$NCPU" affinity
-}
-wide_nested_quota() {
-  describe "v2 $NCPU CPUs, quota 12 on a parent slice"
-  expect_quota 12
-  v2_dir app.slice/worker.scope
-  write "$CG/app.slice/cpu.max" "1200000 100000"
-  RUN_CGROUPS=("$CG/app.slice/worker.scope")
-}
-wide_affinity_subset() {
-  describe "v2 $NCPU CPUs, taskset -c 0-9"
-  expect 10 affinity
-  WRAP=(taskset -c 0-9)
-}
-
 # ---- boots ----------------------------------------------------------------------------------
 run_boot() { # MODE
   case $1 in
     probe) ;;
     v2)
       mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
-      for name in k8s_pod_quota k8s_container_quota k8s_pod_tighter k8s_container_tighter \
-        k8s_fractional k8s_below_one k8s_lifted k8s_cpuset k8s_requests_only k8s_burst \
-        k8s_own_cgroup_namespace k8s_override k8s_override_invalid; do
-        run_case "$name"
-      done
+      run_cases v2
       live_changes ;;
     v1)
       mount -t tmpfs cgroup "$CG" && mkdir "$CG/cpu,cpuacct" \
         && mount -t cgroup -o cpu,cpuacct cgroup "$CG/cpu,cpuacct" && ln -s cpu,cpuacct "$CG/cpu" \
         || { tap not-ok "mount the v1 cpu,cpuacct hierarchy"; return; }
-      for name in docker_one_and_a_half docker_two_and_a_half docker_unlimited \
-        docker_shares_only docker_mounted_elsewhere; do
-        run_case "$name"
-      done
+      run_cases v1
       # systemd's hybrid mode: the same v1 hierarchies, and cgroup2 without controllers
       mkdir "$CG/unified" && mount -t cgroup2 cgroup2 "$CG/unified" \
         || { tap not-ok "mount cgroup2 at $CG/unified"; return; }
-      run_case hybrid_one_and_a_half ;;
+      run_cases hybrid ;;
     wide)
       mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
-      for name in wide_root wide_nested_quota wide_affinity_subset; do run_case "$name"; done ;;
+      run_cases wide ;;
     *) tap not-ok "unknown boot mode '$1'" ;;
   esac
 }

@@ -27,11 +27,16 @@ pub fn affinity() -> std::io::Result<Affinity> {
 }
 
 /// The affinity mask of the process's main thread (its pid), to compare with the calling
-/// thread's: a thread that pinned itself sees fewer CPUs than the process was given.
+/// thread's: a thread that pinned itself sees fewer CPUs than the process was given. On the
+/// main thread itself that is `thread`, the calling thread's, and is not asked again.
 #[cfg(target_os = "linux")]
-pub fn process_affinity() -> std::io::Result<Affinity> {
-    // SAFETY: getpid has no preconditions and cannot fail.
-    affinity_of(unsafe { libc::getpid() })
+pub fn process_affinity(thread: Option<&Affinity>) -> std::io::Result<Affinity> {
+    // SAFETY: getpid and gettid have no preconditions and cannot fail.
+    let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+    match thread {
+        Some(mask) if pid == tid => Ok(mask.clone()),
+        _ => affinity_of(pid),
+    }
 }
 
 /// `sched_getaffinity(pid)`, with a set grown past 1024 CPU ids while the kernel says the
@@ -60,12 +65,53 @@ fn affinity_of(pid: libc::pid_t) -> std::io::Result<Affinity> {
     }
 }
 
-/// `sysconf(_SC_NPROCESSORS_ONLN)`, or `None` when it fails or says zero.
+/// The online CPUs as the kernel lists them, such as `0-3,8`.
+pub const SYS_CPU_ONLINE: &str = "/sys/devices/system/cpu/online";
+
+/// The calling thread's status; its `Cpus_allowed_list` is the affinity mask.
+pub const PROC_THREAD_SELF_STATUS: &str = "/proc/thread-self/status";
+
+/// The number of online CPUs: the count of [`SYS_CPU_ONLINE`], which is what glibc's
+/// `sysconf(_SC_NPROCESSORS_ONLN)` reads too, here without stdio; sysconf when the file
+/// cannot be read or parsed. `None` when both fail or say zero.
 #[cfg(target_os = "linux")]
 pub fn online_cpus() -> Option<usize> {
-    // SAFETY: sysconf has no preconditions.
-    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    usize::try_from(online).ok().filter(|&n| n > 0)
+    let listed = super::read_kernel_file(std::path::Path::new(SYS_CPU_ONLINE))
+        .ok()
+        .and_then(|content| count_list(std::str::from_utf8(&content).ok()?.trim()));
+    listed.filter(|&n| n > 0).or_else(|| {
+        // SAFETY: sysconf has no preconditions.
+        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        usize::try_from(online).ok().filter(|&n| n > 0)
+    })
+}
+
+/// The calling thread's `Cpus_allowed_list` from `status` (`/proc/thread-self/status`), as
+/// an [`Affinity`]: what the kernel says of the mask when `sched_getaffinity` is denied.
+pub fn status_affinity(status: &std::path::Path) -> Option<Affinity> {
+    let content = super::read_kernel_file(status).ok()?;
+    let text = String::from_utf8(content).ok()?;
+    let list = text.lines().find_map(|line| line.strip_prefix("Cpus_allowed_list:"))?.trim();
+    let count = count_list(list)?;
+    let highest = list.split([',', '-']).filter_map(|id| id.parse::<usize>().ok()).max()?;
+    Some(Affinity { count, cpus: list.to_owned(), fits_std_set: highest < STD_SET_BITS })
+}
+
+/// The CPUs in a kernel CPU list such as `0-3,8`; `None` when it is not one.
+pub(crate) fn count_list(list: &str) -> Option<usize> {
+    if list.is_empty() {
+        return Some(0);
+    }
+    list.split(',').try_fold(0usize, |total, range| {
+        let (first, last) = match range.split_once('-') {
+            Some((first, last)) => (first.parse::<usize>().ok()?, last.parse::<usize>().ok()?),
+            None => {
+                let cpu = range.parse::<usize>().ok()?;
+                (cpu, cpu)
+            }
+        };
+        total.checked_add(last.checked_sub(first)?.checked_add(1)?)
+    })
 }
 
 /// Renders set bits as ranges: words [0b1011_1111] -> "0-5,7".
@@ -92,6 +138,8 @@ fn compact_list(words: &[libc::c_ulong]) -> String {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -106,16 +154,37 @@ mod tests {
     }
 
     #[test]
-    fn affinity_matches_std_unconfined_by_cgroups() {
+    fn affinity_matches_the_kernels_own_list() {
+        // the kernel's text for the same mask, read by the test itself
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let listed = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap();
         let mask = affinity().expect("sched_getaffinity works on Linux");
-        assert!(mask.count >= 1);
+        assert_eq!(mask.cpus, listed.trim());
         assert!(mask.fits_std_set);
-        assert!(mask.count <= online_cpus().unwrap().max(mask.count));
+        assert_eq!(status_affinity(Path::new(PROC_THREAD_SELF_STATUS)), Some(mask));
+    }
+
+    #[test]
+    fn online_matches_the_kernels_list_and_sysconf() {
+        // SAFETY: sysconf has no preconditions.
+        let sysconf = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as usize;
+        assert_eq!(online_cpus(), Some(sysconf));
+    }
+
+    #[test]
+    fn kernel_cpu_lists_are_counted() {
+        assert_eq!(count_list("0-3,8"), Some(5));
+        assert_eq!(count_list("0"), Some(1));
+        assert_eq!(count_list("0-63"), Some(64));
+        assert_eq!(count_list(""), Some(0));
+        assert_eq!(count_list("3-1"), None);
+        assert_eq!(count_list("a"), None);
+        assert_eq!(count_list("0,,1"), None);
     }
 
     #[test]
     fn a_thread_that_pins_itself_sees_fewer_cpus_than_its_process() {
-        let process = process_affinity().expect("the process's mask");
+        let process = process_affinity(None).expect("the process's mask");
         let first_cpu: usize =
             process.cpus.split([',', '-']).next().unwrap().parse().expect("a CPU id");
         let (thread, process_seen_from_thread) = std::thread::spawn(move || {
@@ -125,7 +194,8 @@ mod tests {
                 libc::CPU_SET(first_cpu, &mut set);
                 assert_eq!(libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set), 0);
             }
-            (affinity().unwrap(), process_affinity().unwrap())
+            let thread = affinity().unwrap();
+            (thread.clone(), process_affinity(Some(&thread)).unwrap())
         })
         .join()
         .unwrap();

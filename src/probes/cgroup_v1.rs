@@ -4,8 +4,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{fraction, level_path, CgroupLevel, CgroupReport, Roots};
-use super::{mountinfo, read_extra_file, read_limit_file, UnreadableFile};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport, Roots};
+use super::{mountinfo, read_extra_number, read_limit_file, UnreadableFile};
 
 /// Microseconds of CPU time per period the group may use; -1 when unlimited.
 const CFS_QUOTA_US: &str = "cpu.cfs_quota_us";
@@ -74,22 +74,18 @@ pub(crate) fn walk(
         let period_file = read_limit_file(&dir.join(CFS_PERIOD_US), unreadable);
         let limit = limit_file.text.map(|text| text.trim().to_owned());
         let period = period_file.text.map(|text| text.trim().to_owned());
-        let cpus = fraction(limit.as_deref(), period.as_deref());
-        let mut level = CgroupLevel::at(level_path(&mount, &dir));
-        if cpus.is_some() {
-            level.burst = read_extra_file(&dir.join(CFS_BURST_US));
+        let mut level = CgroupLevel::read(level_path(&mount, &dir), limit, period);
+        if level.cpus.is_some() {
+            level.burst_us = read_extra_number(&dir.join(CFS_BURST_US));
         }
-        level.limit = limit;
-        level.period = period;
-        level.cpus = cpus;
         level.unreadable = limit_file.unreadable;
         report.levels.push(level);
         if !dir.pop() {
             break;
         }
     }
-    if report.quota().is_none() {
-        report.weight = read_extra_file(&leaf.join(CPU_SHARES)).and_then(|w| w.parse().ok());
+    if report.quota().is_none() && (roots.weight_at_root || report.path != "/") {
+        report.weight = read_extra_number(&leaf.join(CPU_SHARES));
     }
     report.mount = Some(mount);
 }

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::cgroups::{fraction, level_path, CgroupLevel, CgroupReport};
-use super::{read_extra_file, read_limit_file, UnreadableFile};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport};
+use super::{read_extra_number, read_limit_file, UnreadableFile};
 
 /// Lists the controllers enabled in a cgroup2 directory; its presence marks cgroup2.
 const CGROUP_CONTROLLERS: &str = "cgroup.controllers";
@@ -23,6 +23,7 @@ pub(crate) fn walk(
     relative_path: &Path,
     report: &mut CgroupReport,
     unreadable: &mut Vec<UnreadableFile>,
+    weight_at_root: bool,
 ) {
     let leaf = mount.join(relative_path);
     if !leaf.join(CGROUP_CONTROLLERS).try_exists().unwrap_or(false) {
@@ -35,8 +36,8 @@ pub(crate) fn walk(
     }
     report.mount = Some(mount.to_path_buf());
     walk_levels(mount, &leaf, report, unreadable);
-    if report.quota().is_none() {
-        report.weight = read_extra_file(&leaf.join(CPU_WEIGHT)).and_then(|w| w.parse().ok());
+    if report.quota().is_none() && (weight_at_root || report.path != "/") {
+        report.weight = read_extra_number(&leaf.join(CPU_WEIGHT));
     }
 }
 
@@ -55,11 +56,12 @@ fn walk_levels(
             let mut fields = content.lines().next().unwrap_or_default().split(' ');
             let limit = fields.next().filter(|f| !f.is_empty());
             let period = fields.next();
-            level.limit = limit.map(str::to_owned);
-            level.period = period.map(str::to_owned);
-            level.cpus = fraction(level.limit.as_deref(), level.period.as_deref());
+            level = CgroupLevel {
+                unreadable: level.unreadable,
+                ..CgroupLevel::read(level.path, limit.map(str::to_owned), period.map(str::to_owned))
+            };
             if level.cpus.is_some() {
-                level.burst = read_extra_file(&dir.join(CPU_MAX_BURST));
+                level.burst_us = read_extra_number(&dir.join(CPU_MAX_BURST));
             }
             if content.lines().next().is_none() || period.is_none() {
                 report.note = Some(format!(

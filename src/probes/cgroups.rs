@@ -13,6 +13,9 @@ pub struct Roots {
     pub proc_self_mountinfo: PathBuf,
     /// `/sys/fs/cgroup`: the only place std looks for cgroup v2.
     pub sys_fs_cgroup: PathBuf,
+    /// Whether the root cgroup's weight is worth a read: not when the root is the machine's
+    /// own (the initial cgroup namespace), whose weight divides nothing.
+    pub weight_at_root: bool,
 }
 
 impl Default for Roots {
@@ -21,6 +24,7 @@ impl Default for Roots {
             proc_self_cgroup: PathBuf::from("/proc/self/cgroup"),
             proc_self_mountinfo: PathBuf::from("/proc/self/mountinfo"),
             sys_fs_cgroup: PathBuf::from("/sys/fs/cgroup"),
+            weight_at_root: true,
         }
     }
 }
@@ -34,7 +38,9 @@ pub enum CgroupVersion {
     V2,
 }
 
-/// One directory of the walk from the process's cgroup up to the hierarchy root.
+/// One directory of the walk from the process's cgroup up to the hierarchy root. The limit
+/// and period are kept as the kernel wrote them (the report quotes them) and as numbers,
+/// parsed once by [`CgroupLevel::read`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CgroupLevel {
     /// The cgroup path of this level, such as `/pod/ctr`; the root is `/`.
@@ -43,13 +49,18 @@ pub struct CgroupLevel {
     pub limit: Option<String>,
     /// The period as read (`cpu.max` second field, or `cpu.cfs_period_us`), when readable.
     pub period: Option<String>,
+    /// The quota in microseconds per period, when `limit` is an unsigned number (not `max`
+    /// nor `-1`), parsed as std parses it.
+    pub limit_us: Option<usize>,
+    /// The period in microseconds, when `period` is an unsigned number.
+    pub period_us: Option<usize>,
     /// limit / period as a fraction of CPUs, when both are numbers and the period is not 0.
     pub cpus: Option<f64>,
     /// Whether this level sets the effective quota (the tightest, nearest the leaf on ties).
     pub binds: bool,
-    /// The burst allowance as read (`cpu.max.burst`, or `cpu.cfs_burst_us`), in the
-    /// quota's units: read only where the level has a quota. std ignores it.
-    pub burst: Option<String>,
+    /// The burst allowance in microseconds per period (`cpu.max.burst`, or
+    /// `cpu.cfs_burst_us`): read only where the level has a quota. std ignores it.
+    pub burst_us: Option<u64>,
     /// Whether the limit file exists but could not be read (std: no limit here).
     pub unreadable: bool,
 }
@@ -57,14 +68,13 @@ pub struct CgroupLevel {
 impl CgroupLevel {
     /// limit / period rounded down, as std computes it.
     pub(crate) fn whole_cpus(&self) -> Option<usize> {
-        let limit = self.limit.as_deref()?.parse::<usize>().ok()?;
-        let period = self.period.as_deref()?.parse::<usize>().ok()?;
-        limit.checked_div(period)
+        self.limit_us?.checked_div(self.period_us?)
     }
 
-    /// The burst allowance in CPUs, when it is a positive number over a usable period.
+    /// The burst allowance in CPUs, when it is positive over a usable period.
     pub fn burst_cpus(&self) -> Option<f64> {
-        fraction(self.burst.as_deref(), self.period.as_deref()).filter(|&cpus| cpus > 0.0)
+        let (burst, period) = (self.burst_us?, self.period_us?);
+        (burst > 0 && period > 0).then(|| burst as f64 / period as f64)
     }
 
     /// A level with nothing read yet.
@@ -73,11 +83,24 @@ impl CgroupLevel {
             path,
             limit: None,
             period: None,
+            limit_us: None,
+            period_us: None,
             cpus: None,
             binds: false,
-            burst: None,
+            burst_us: None,
             unreadable: false,
         }
+    }
+
+    /// A level with this limit and period as read, parsed once.
+    pub(crate) fn read(path: String, limit: Option<String>, period: Option<String>) -> Self {
+        let limit_us = limit.as_deref().and_then(|text| text.parse().ok());
+        let period_us = period.as_deref().and_then(|text| text.parse().ok());
+        let cpus = match (limit_us, period_us) {
+            (Some(limit), Some(period)) if period > 0 => Some(limit as f64 / period as f64),
+            _ => None,
+        };
+        CgroupLevel { limit, period, limit_us, period_us, cpus, ..CgroupLevel::at(path) }
     }
 }
 
@@ -144,11 +167,4 @@ impl CgroupReport {
 pub(crate) fn level_path(mount: &Path, dir: &Path) -> String {
     let below = dir.strip_prefix(mount).unwrap_or(dir);
     format!("/{}", below.display())
-}
-
-/// limit / period in CPUs when both are unsigned numbers and the period is not zero.
-pub(crate) fn fraction(limit: Option<&str>, period: Option<&str>) -> Option<f64> {
-    let limit = limit?.parse::<usize>().ok()?;
-    let period = period?.parse::<usize>().ok()?;
-    (period > 0).then(|| limit as f64 / period as f64)
 }

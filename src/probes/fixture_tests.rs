@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::cgroups::{CgroupReport, CgroupVersion, Roots};
-use super::membership::cgroup;
+use super::membership::{cgroup, CgroupProbe, Membership};
 use super::scratch::Scratch;
 
 fn fixture(case: &str) -> PathBuf {
@@ -16,6 +16,7 @@ fn roots(case: &str) -> Roots {
         proc_self_cgroup: dir.join("proc_self_cgroup"),
         proc_self_mountinfo: dir.join("mountinfo"),
         sys_fs_cgroup: dir.join("sys/fs/cgroup"),
+        weight_at_root: true,
     }
 }
 
@@ -46,6 +47,7 @@ impl Scratch {
             proc_self_cgroup: self.path.join("proc_self_cgroup"),
             proc_self_mountinfo: self.path.join("mountinfo"),
             sys_fs_cgroup: self.path.join("sys/fs/cgroup"),
+            weight_at_root: true,
         }
     }
 }
@@ -209,13 +211,15 @@ fn v1_without_any_mount_reports_why() {
 
 #[test]
 fn empty_proc_self_cgroup_gives_no_report() {
-    assert_eq!(cgroup(&roots("empty-proc-cgroup")), Default::default());
+    let expected = CgroupProbe { membership: Membership::Empty, ..Default::default() };
+    assert_eq!(cgroup(&roots("empty-proc-cgroup")), expected);
 }
 
 #[test]
 fn missing_proc_self_cgroup_gives_no_report() {
     // a missing file is how a machine without cgroups says so: nothing is unreadable
-    assert_eq!(cgroup(&roots("missing-proc-cgroup")), Default::default());
+    let expected = CgroupProbe { membership: Membership::Missing, ..Default::default() };
+    assert_eq!(cgroup(&roots("missing-proc-cgroup")), expected);
 }
 
 #[test]
@@ -309,16 +313,16 @@ fn cgroup2_elsewhere_is_not_looked_for_when_std_reads_cgroup2() {
 #[test]
 fn v2_burst_is_read_where_a_level_has_a_quota() {
     let r = report("v2-burst");
-    let bursts: Vec<_> = r.levels.iter().map(|l| (l.burst.as_deref(), l.burst_cpus())).collect();
+    let bursts: Vec<_> = r.levels.iter().map(|l| (l.burst_us, l.burst_cpus())).collect();
     // /pod says max, so its burst file is not read; the root has no cpu.max
-    assert_eq!(bursts, [(Some("50000"), Some(0.5)), (None, None), (None, None)]);
+    assert_eq!(bursts, [(Some(50000), Some(0.5)), (None, None), (None, None)]);
     assert_eq!(r.weight, None, "a quota applies: the weight is not read");
 }
 
 #[test]
 fn v1_burst_is_read_and_shares_are_not_under_a_quota() {
     let r = report("v1-burst");
-    assert_eq!(r.levels[0].burst.as_deref(), Some("100000"));
+    assert_eq!(r.levels[0].burst_us, Some(100000));
     assert_eq!(r.levels[0].burst_cpus(), Some(1.0));
     assert_eq!(r.weight, None);
 }

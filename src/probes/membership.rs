@@ -6,18 +6,59 @@ use std::path::{Path, PathBuf};
 use super::cgroups::{CgroupReport, CgroupVersion, Roots};
 use super::{cgroup_v1, cgroup_v2, mountinfo, UnreadableFile};
 
+/// What `/proc/self/cgroup` said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Membership {
+    /// Not read (not Linux).
+    #[default]
+    Unknown,
+    /// The file does not exist: a kernel without cgroups, or a sandbox that hides them.
+    Missing,
+    /// The file exists but could not be read.
+    Unreadable,
+    /// The file is empty, as under gVisor: the sandbox's own limits are outside it.
+    Empty,
+    /// It lists at least one hierarchy.
+    Listed,
+}
+
+impl Membership {
+    /// Every state, unknown first.
+    pub const ALL: [Membership; 5] = [
+        Membership::Unknown,
+        Membership::Listed,
+        Membership::Empty,
+        Membership::Missing,
+        Membership::Unreadable,
+    ];
+
+    /// The name Lua sees: "missing", "unreadable", "empty" or "listed"; `None` when unknown.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Membership::Unknown => None,
+            Membership::Missing => Some("missing"),
+            Membership::Unreadable => Some("unreadable"),
+            Membership::Empty => Some("empty"),
+            Membership::Listed => Some("listed"),
+        }
+    }
+}
+
 /// What the cgroup probe found: the hierarchy std walks, the files std would read that
-/// could not be read, and a cgroup2 quota std cannot see.
+/// could not be read, and a cgroup2 mount std does not read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CgroupProbe {
+    /// What `/proc/self/cgroup` said.
+    pub membership: Membership,
     /// The hierarchy std walks; `None` when `/proc/self/cgroup` is missing or unreadable,
     /// or names no usable hierarchy.
     pub report: Option<CgroupReport>,
     /// Files std would read (`/proc/self/cgroup`, limit files, mountinfo for v1) that exist
     /// but could not be read: std counts each as "no limit".
     pub unreadable: Vec<UnreadableFile>,
-    /// cgroup2 mounted somewhere other than `/sys/fs/cgroup`, with a quota on this
-    /// process's cgroup there that std never reads; the walk of it, leaf first.
+    /// cgroup2 mounted somewhere other than `/sys/fs/cgroup`, showing this process's
+    /// cgroup where `/sys/fs/cgroup` does not; the walk of it, leaf first, which std never
+    /// reads.
     pub cgroup2_elsewhere: Option<CgroupReport>,
 }
 
@@ -27,10 +68,14 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
     let membership = match super::read_kernel_file(&roots.proc_self_cgroup) {
         Ok(content) => content,
         Err(err) => {
-            super::note_unreadable(&roots.proc_self_cgroup, &err, &mut probe.unreadable);
+            let exists =
+                super::note_unreadable(&roots.proc_self_cgroup, &err, &mut probe.unreadable);
+            probe.membership = if exists { Membership::Unreadable } else { Membership::Missing };
             return probe;
         }
     };
+    let listed = membership.split(|&byte| byte == b'\n').any(|line| !line.trim_ascii().is_empty());
+    probe.membership = if listed { Membership::Listed } else { Membership::Empty };
     let Some((relative_path, version)) = parse_membership(&membership) else { return probe };
     let mut report = CgroupReport::new(version, format!("/{}", relative_path.display()));
     match version {
@@ -43,6 +88,7 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
                 &relative_path,
                 &mut report,
                 &mut probe.unreadable,
+                roots.weight_at_root,
             );
             // Only when std found no cgroup2 directory for this process at /sys/fs/cgroup:
             // otherwise a second mount of the one v2 hierarchy shows the same files. This
@@ -58,24 +104,35 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
 }
 
 /// The first cgroup2 mount other than `roots.sys_fs_cgroup` that holds this process's
-/// cgroup and limits it somewhere on the way up, walked as std would walk it there.
+/// cgroup, walked as std would walk it there; the one with a quota when several do.
 fn cgroup2_elsewhere(roots: &Roots, relative_path: &Path) -> Option<CgroupReport> {
     // the whole file is the diagnosis here: read it in large chunks
     let content = super::read_in_chunks(&roots.proc_self_mountinfo, super::LARGE_READ).ok()?;
-    mountinfo::cgroup2_mounts(&content)
+    let mut shown = mountinfo::cgroup2_mounts(&content)
         .into_iter()
         .filter(|(_, mount_point)| *mount_point != roots.sys_fs_cgroup)
-        .find_map(|(root, mount_point)| {
+        .filter_map(|(root, mount_point)| {
             // the mount shows the subtree at `root`: this cgroup must lie below it
             let below_root = relative_path.strip_prefix(&root).ok()?;
             let mut report =
                 CgroupReport::new(CgroupVersion::V2, format!("/{}", relative_path.display()));
             // std would not read these files, so what cannot be read there is not recorded
-            cgroup_v2::walk(&mount_point, below_root, &mut report, &mut Vec::new());
-            report.quota()?;
+            cgroup_v2::walk(
+                &mount_point,
+                below_root,
+                &mut report,
+                &mut Vec::new(),
+                roots.weight_at_root,
+            );
+            report.mount.as_ref()?;
             report.mark_binding_level();
             Some(report)
-        })
+        });
+    let first = shown.next()?;
+    if first.quota().is_some() {
+        return Some(first);
+    }
+    Some(shown.find(|report| report.quota().is_some()).unwrap_or(first))
 }
 
 /// Picks the hierarchy std uses from `/proc/self/cgroup`: the last v1 line whose

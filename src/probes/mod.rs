@@ -22,17 +22,15 @@ mod steal;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-pub use affinity::Affinity;
 #[cfg(target_os = "linux")]
 pub use affinity::{affinity, online_cpus, process_affinity};
-#[cfg(test)]
-pub(crate) use cgroups::fraction as cgroup_fraction;
+pub use affinity::{status_affinity, Affinity, PROC_THREAD_SELF_STATUS};
 pub use cgroups::{CgroupLevel, CgroupReport, CgroupVersion, Roots};
 #[cfg(target_os = "linux")]
 pub use membership::cgroup;
-pub use membership::CgroupProbe;
+pub use membership::{CgroupProbe, Membership};
 pub use namespace::{cgroup_namespace, PROC_CGROUP_INIT_INO, PROC_SELF_NS_CGROUP};
-pub use steal::{cpu_steal, CpuSteal, StealProbe, PROC_CPUINFO, PROC_STAT, STEAL_SHARE_MIN};
+pub use steal::{cpu_steal_now, cpuid_hypervisor, CpuSteal, StealProbe, STEAL_SHARE_MIN};
 
 /// A kernel file that std would read, which exists but could not be read. std counts what
 /// it would have said as "no limit", so the answer may be larger than intended.
@@ -50,14 +48,39 @@ const SMALL_READ: usize = 512;
 pub(crate) const LARGE_READ: usize = 64 * 1024;
 
 /// Reads a small kernel file whole. `fs::read` first asks the file's size (statx, lseek),
-/// which kernel files do not know; reading in chunks until EOF skips both, and explain()
-/// reads several such files per call.
+/// which kernel files do not know; reading in chunks skips both, and explain() reads
+/// several such files per call.
 pub(crate) fn read_kernel_file(path: &Path) -> io::Result<Vec<u8>> {
-    read_in_chunks(path, SMALL_READ)
+    read_whole(path, SMALL_READ, Ends::AtShortRead)
 }
 
-/// Reads a kernel file whole, `chunk` bytes per `read`.
+/// The first `size` bytes of a file, or fewer if it is shorter: one `read`.
+pub(crate) fn read_head(path: &Path, size: usize) -> io::Result<Vec<u8>> {
+    let mut head = vec![0; size];
+    let read = std::fs::File::open(path)?.read(&mut head)?;
+    head.truncate(read);
+    Ok(head)
+}
+
+/// Reads a kernel file whole, `chunk` bytes per `read`, until a read returns nothing: for
+/// files made of records, such as mountinfo, where a read can stop short of the end.
 pub(crate) fn read_in_chunks(path: &Path, chunk: usize) -> io::Result<Vec<u8>> {
+    read_whole(path, chunk, Ends::AtEmptyRead)
+}
+
+/// When a file's content ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// At a read shorter than asked: the kernel formats a sysfs or cgroupfs value,
+    /// `/proc/self/cgroup`, `/proc/stat` or a status file in one piece and hands over all it
+    /// has up to the size asked (a regular file, such as a test fixture, does too), so the
+    /// read that would only see the end is not made.
+    AtShortRead,
+    /// At a read that returns nothing.
+    AtEmptyRead,
+}
+
+fn read_whole(path: &Path, chunk: usize, ends: Ends) -> io::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let mut content = Vec::new();
     loop {
@@ -65,8 +88,8 @@ pub(crate) fn read_in_chunks(path: &Path, chunk: usize) -> io::Result<Vec<u8>> {
         content.resize(filled + chunk, 0);
         let read = file.read(content.get_mut(filled..).unwrap_or_default());
         match read {
-            Ok(0) => {
-                content.truncate(filled);
+            Ok(n) if n == 0 || (n < chunk && ends == Ends::AtShortRead) => {
+                content.truncate(filled + n);
                 return Ok(content);
             }
             Ok(n) => content.truncate(filled + n),
@@ -76,11 +99,11 @@ pub(crate) fn read_in_chunks(path: &Path, chunk: usize) -> io::Result<Vec<u8>> {
     }
 }
 
-/// A file std never reads (a burst, a weight): its trimmed text, or `None` for any failure,
+/// A number in a file std never reads (a burst, a weight), or `None` for any failure,
 /// which is neither std's concern nor a finding.
-pub(crate) fn read_extra_file(path: &Path) -> Option<String> {
+pub(crate) fn read_extra_number(path: &Path) -> Option<u64> {
     let content = read_kernel_file(path).ok()?;
-    Some(String::from_utf8(content).ok()?.trim().to_owned())
+    std::str::from_utf8(&content).ok()?.trim().parse().ok()
 }
 
 /// What reading a limit file std would read gave.

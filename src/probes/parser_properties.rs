@@ -98,6 +98,7 @@ mod on_disk {
                 proc_self_cgroup: dir.join("proc_self_cgroup"),
                 proc_self_mountinfo: dir.join("mountinfo"),
                 sys_fs_cgroup: cgroup,
+                weight_at_root: true,
             };
             for content in [&membership[..], b"0::/docker/abc\n", b"4:cpu:/docker/abc\n", b"4:cpu:/nowhere\n"] {
                 std::fs::write(&roots.proc_self_cgroup, content).unwrap();

@@ -1,11 +1,15 @@
 //! Steal time: on a virtual machine whose host is overcommitted, the hypervisor runs other
 //! guests on the CPUs this guest counts, and the kernel tallies the time taken as "steal".
 //! Read once per call, from the counters since boot: never sampled twice, never slept on.
-//! `/proc/stat` comes first (13 µs here); `/proc/cpuinfo`, whose formatting costs twice that,
-//! is opened only when the steal is large enough to matter.
+//! `/proc/stat` is read only where a hypervisor may be present (CPUID's bit on x86, always
+//! elsewhere), since the kernel formats every CPU's and interrupt's counters into it;
+//! `/proc/cpuinfo`, dearer still, is opened only when the steal is large enough to matter,
+//! and only to name the flag.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The CPU descriptions; on x86 each CPU's `flags` line names `hypervisor` under a VM.
 pub const PROC_CPUINFO: &str = "/proc/cpuinfo";
@@ -13,10 +17,14 @@ pub const PROC_CPUINFO: &str = "/proc/cpuinfo";
 /// `user nice system idle iowait irq softirq steal guest guest_nice`.
 pub const PROC_STAT: &str = "/proc/stat";
 
+/// The `cpu` line is `/proc/stat`'s first, ten counters of at most 20 digits: one read of
+/// this much holds it, however many CPUs and interrupts follow.
+const STAT_HEAD: usize = 512;
+
 /// The CPU flag x86 kernels show when CPUID says a hypervisor is present.
 const HYPERVISOR_FLAG: &str = "hypervisor";
 /// Steal, as a share of all CPU time since boot, from which it matters: the cpu-steal
-/// finding's threshold, and the point from which the hypervisor flag is read.
+/// finding's threshold, and the point from which the hypervisor flag is read for its text.
 pub const STEAL_SHARE_MIN: f64 = 0.01;
 /// One CPU's description is about 1.5 KiB; reading this much at a time makes the kernel
 /// format one or two CPUs before the first `flags` line, however many CPUs there are.
@@ -53,10 +61,64 @@ pub struct StealProbe {
     pub hypervisor: Option<bool>,
 }
 
+/// Whether CPUID says a hypervisor is present (leaf 1, ECX bit 31, the bit behind the
+/// `hypervisor` flag); `None` where there is no CPUID. Steal is only ever accounted under
+/// a hypervisor's paravirtual clock, so where this is `Some(false)` `/proc/stat`, which the
+/// kernel formats for every CPU and interrupt, need not be read. Asked once per process:
+/// under a hypervisor CPUID itself exits to it, which can cost as much as std's whole call,
+/// and the answer does not change while the process runs.
+pub fn cpuid_hypervisor() -> Option<bool> {
+    static HYPERVISOR: OnceLock<Option<bool>> = OnceLock::new();
+    *HYPERVISOR.get_or_init(ask_cpuid)
+}
+
+fn ask_cpuid() -> Option<bool> {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        #[cfg(target_arch = "x86")]
+        use std::arch::x86::__cpuid;
+        #[cfg(target_arch = "x86_64")]
+        use std::arch::x86_64::__cpuid;
+        // SAFETY: CPUID leaf 1 exists on every CPU Rust's x86 targets run on. (The
+        // intrinsic is safe from Rust 1.94 on; the MSRV still needs the block.)
+        #[allow(unused_unsafe)]
+        let leaf = unsafe { __cpuid(1) };
+        Some(leaf.ecx >> 31 & 1 == 1)
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        None
+    }
+}
+
+/// How long one reading of `/proc/stat` serves [`cpu_steal_now`]: steal since boot is a share
+/// of all the time since boot, which a second more moves by a second's worth at most.
+pub const STEAL_READING_LIFETIME: Duration = Duration::from_secs(1);
+
+/// The last reading of the real `/proc/stat` and `/proc/cpuinfo`, and when it was taken.
+static LAST_READING: Mutex<Option<(Instant, StealProbe)>> = Mutex::new(None);
+
+/// [`cpu_steal`] of the real files, read at most once per [`STEAL_READING_LIFETIME`] in
+/// this process: the kernel formats every CPU's and interrupt's counters into `/proc/stat`
+/// on each open, which would otherwise cost explain() about as much as std's whole call.
+pub fn cpu_steal_now() -> StealProbe {
+    let mut last = LAST_READING.lock().ok();
+    if let Some(Some((taken, reading))) = last.as_deref() {
+        if taken.elapsed() < STEAL_READING_LIFETIME {
+            return *reading;
+        }
+    }
+    let reading = cpu_steal(Path::new(PROC_STAT), Path::new(PROC_CPUINFO));
+    if let Some(last) = last.as_mut() {
+        **last = Some((Instant::now(), reading));
+    }
+    reading
+}
+
 /// Reads the steal counters from `stat`, then, when steal is at least [`STEAL_SHARE_MIN`]
 /// of all time, the hypervisor flag from `cpuinfo`.
 pub fn cpu_steal(stat: &Path, cpuinfo: &Path) -> StealProbe {
-    let steal = crate::probes::read_kernel_file(stat).ok().and_then(|content| parse_stat(&content));
+    let steal = crate::probes::read_head(stat, STAT_HEAD).ok().and_then(|head| parse_stat(&head));
     let hypervisor = if steal.is_some_and(|steal| steal.share() >= STEAL_SHARE_MIN) {
         std::fs::File::open(cpuinfo)
             .ok()

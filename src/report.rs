@@ -1,0 +1,224 @@
+//! The report a person reads: `Display` for [`Explanation`], ending with the decision.
+
+use std::fmt;
+
+use crate::explanation::{Explanation, Source};
+use crate::probes::{CgroupReport, CgroupVersion, PROC_CGROUP_INIT_INO};
+use crate::variable::OVERRIDE_VAR;
+
+/// "1 CPU", "1.5 CPUs", "4 CPUs".
+pub(crate) fn cpus(count: impl fmt::Display) -> String {
+    let count = count.to_string();
+    if count == "1" {
+        "1 CPU".to_owned()
+    } else {
+        format!("{count} CPUs")
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.override_setting {
+            None => writeln!(f, "override: {OVERRIDE_VAR} is unset")?,
+            Some(setting) => match &setting.error {
+                Some(error) => writeln!(f, "override: {error}")?,
+                None => writeln!(f, "override: {OVERRIDE_VAR}={:?}", setting.raw)?,
+            },
+        }
+        match (&self.affinity, &self.status_affinity) {
+            (Some(mask), _) => writeln!(f, "affinity: {} ({})", cpus(mask.count), mask.cpus)?,
+            (None, Some(listed)) => writeln!(
+                f,
+                "affinity: unreadable; Cpus_allowed_list says {} ({})",
+                cpus(listed.count),
+                listed.cpus
+            )?,
+            (None, None) => writeln!(f, "affinity: unknown")?,
+        }
+        match self.online {
+            Some(online) => writeln!(f, "online: {}", cpus(online))?,
+            None => writeln!(f, "online: unknown")?,
+        }
+        if let Some(steal) = &self.steal {
+            let hypervisor = match self.hypervisor {
+                Some(true) => ", under a hypervisor",
+                Some(false) => ", no hypervisor flag",
+                None => "",
+            };
+            writeln!(
+                f,
+                "steal: {:.2}% of CPU time since boot ({} of {} ticks){hypervisor}",
+                steal.share() * 100.0,
+                steal.steal_ticks,
+                steal.total_ticks
+            )?;
+        }
+        match self.cgroup_namespace {
+            Some(PROC_CGROUP_INIT_INO) => writeln!(f, "cgroup namespace: initial")?,
+            Some(inode) => writeln!(f, "cgroup namespace: its own (inode {inode})")?,
+            None => {}
+        }
+        match (&self.cgroup, self.membership.as_str()) {
+            (Some(cgroup), _) => write_cgroup(f, cgroup)?,
+            (None, Some("listed") | None) => writeln!(f, "cgroup: none")?,
+            (None, Some(membership)) => {
+                writeln!(f, "cgroup: none (/proc/self/cgroup {membership})")?
+            }
+        }
+        if let Some(elsewhere) = &self.cgroup2_elsewhere {
+            let mount = elsewhere.mount.as_deref().unwrap_or(std::path::Path::new("?"));
+            let quota =
+                elsewhere.quota().map_or("no quota".to_owned(), |q| format!("quota {}", cpus(q)));
+            writeln!(f, "cgroup2 elsewhere: {} at {}, {quota}", elsewhere.path, mount.display())?;
+        }
+        match (self.std, self.std_again) {
+            (Some(count), Some(again)) => {
+                writeln!(f, "std: {count}, then {again} when asked again")?
+            }
+            (Some(count), None) => writeln!(f, "std: {count}")?,
+            (None, _) => writeln!(f, "std: failed")?,
+        }
+        if let Some(first) = &self.first_answer {
+            writeln!(f, "first answer: {}, {} ago", first.count, age(first.age))?;
+        }
+        for finding in &self.findings {
+            writeln!(f, "{}: {}", finding.severity(), finding.text)?;
+        }
+        write!(f, "decision: {}", self.decision())
+    }
+}
+
+fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Result {
+    let version = match cgroup.version {
+        CgroupVersion::V1 => 1,
+        CgroupVersion::V2 => 2,
+    };
+    match cgroup.quota() {
+        Some(quota) => writeln!(f, "cgroup: v{version} {}, quota {}", cgroup.path, cpus(quota))?,
+        None => writeln!(f, "cgroup: v{version} {}, no quota", cgroup.path)?,
+    }
+    if let Some(lines) = cgroup.mountinfo_lines {
+        writeln!(f, "  mountinfo: std reads {lines} lines of it to find the cpu controller")?;
+    }
+    for level in &cgroup.levels {
+        let setting = match (&level.limit, &level.period) {
+            (None, _) if level.unreadable => {
+                writeln!(f, "  {}: unreadable (counted as no limit)", level.path)?;
+                continue;
+            }
+            (None, _) => {
+                writeln!(f, "  {}: no limit file", level.path)?;
+                continue;
+            }
+            (Some(limit), Some(period)) => format!("{limit} {period}"),
+            (Some(limit), None) => format!("{limit} (no period)"),
+        };
+        let meaning = match level.cpus {
+            Some(count) => cpus(count),
+            None => "no limit".to_owned(),
+        };
+        let burst = match (level.burst_us, level.burst_cpus()) {
+            (Some(burst), Some(count)) => format!(", burst {burst} = {}", cpus(count)),
+            _ => String::new(),
+        };
+        let binds = if level.binds { " (binds)" } else { "" };
+        writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}", level.path)?;
+    }
+    if let Some(weight) = cgroup.weight {
+        let (file, default) = weight_file(cgroup.version);
+        writeln!(f, "  {file}: {weight} (default {default})")?;
+    }
+    if let Some(note) = &cgroup.note {
+        writeln!(f, "  note: {note}")?;
+    }
+    Ok(())
+}
+
+/// "42 s", "3 min 5 s", "2 h 10 min": how long ago, to the second.
+pub(crate) fn age(age: std::time::Duration) -> String {
+    let seconds = age.as_secs();
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+/// The file a leaf's weight comes from in this cgroup version, and its default.
+pub(crate) fn weight_file(version: CgroupVersion) -> (&'static str, u64) {
+    match version {
+        CgroupVersion::V1 => ("cpu.shares", 1024),
+        CgroupVersion::V2 => ("cpu.weight", 100),
+    }
+}
+
+impl Explanation {
+    /// The last line of the report: the number and what decided it.
+    pub fn decision(&self) -> String {
+        let Some(value) = self.value else {
+            return match self.source {
+                Source::Override => format!("error (invalid {OVERRIDE_VAR})"),
+                _ => "error (std::thread::available_parallelism() failed)".to_owned(),
+            };
+        };
+        match self.source {
+            Source::Override => format!("{value} (override {OVERRIDE_VAR})"),
+            Source::Cgroup => {
+                let binding =
+                    self.cgroup.as_ref().and_then(|c| Some((c.binding_level()?, c.quota()?)));
+                match binding {
+                    Some((level, quota)) => {
+                        let rounding = if quota < 1.0 {
+                            ", raised to 1"
+                        } else if quota.fract() != 0.0 {
+                            ", floored"
+                        } else {
+                            ""
+                        };
+                        format!("{value} (cgroup {}: {}{rounding})", level.path, cpus(quota))
+                    }
+                    None => format!("{value} (cgroup)"),
+                }
+            }
+            Source::Affinity => match &self.affinity {
+                Some(mask) => format!("{value} (affinity: CPUs {})", mask.cpus),
+                None => format!("{value} (affinity)"),
+            },
+            Source::Online => format!("{value} (online CPUs; the affinity mask could not be read)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroUsize;
+
+    use super::*;
+    use crate::explanation::tests::{mask, report_with};
+
+    /// One level, `/pod/ctr`, with `cpu.max` = `limit period`.
+    fn quota_of(limit: &str, period: &str) -> CgroupReport {
+        report_with(&[("/pod/ctr", limit, period)])
+    }
+
+    #[test]
+    fn decision_names_the_binding_level_and_the_rounding() {
+        let why = |limit: &str, value: usize| Explanation {
+            value: NonZeroUsize::new(value),
+            source: Source::Cgroup,
+            override_setting: None,
+            affinity: Some(mask(4)),
+            online: Some(4),
+            std: NonZeroUsize::new(value),
+            cgroup: Some(quota_of(limit, "100000")),
+            derived: NonZeroUsize::new(value),
+            ..Explanation::unconfined(4)
+        };
+        assert_eq!(why("150000", 1).decision(), "1 (cgroup /pod/ctr: 1.5 CPUs, floored)");
+        assert_eq!(why("50000", 1).decision(), "1 (cgroup /pod/ctr: 0.5 CPUs, raised to 1)");
+        assert_eq!(why("300000", 3).decision(), "3 (cgroup /pod/ctr: 3 CPUs)");
+        let report = why("150000", 1).to_string();
+        assert!(report.ends_with("decision: 1 (cgroup /pod/ctr: 1.5 CPUs, floored)"), "{report}");
+        assert!(report.contains("  /pod/ctr: 150000 100000 = 1.5 CPUs (binds)"), "{report}");
+    }
+}
