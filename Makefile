@@ -18,7 +18,7 @@ export KUMO_LUAS := $(LUAS)
 export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
 
 .PHONY: run test module modules bench clean luas std-reference host rock-install host-check \
-	kumod-hosts vm-test
+	kumod-hosts vm-test runtime-test
 
 run:
 	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
@@ -79,6 +79,11 @@ kumod-hosts:
 # Real kernels under qemu: cgroup v2, v1 and hybrid, 8 and 64 CPUs (scripts/vm/cases.sh); TAP.
 vm-test:
 	bash scripts/vm-test.sh
+
+# Real container runtimes and sandboxes (runc, runsc, firejail, bwrap) on this machine's
+# cgroups, one OCI bundle from the host's binaries (scripts/runtime-test.sh); TAP.
+runtime-test:
+	bash scripts/runtime-test.sh
 
 # For tests and scripts that need the interpreter list outside make.
 luas:

@@ -13,6 +13,7 @@ packages=(
   strace                               # the override path makes no system call
   lua-luv                              # make bench: uv.available_parallelism() for scale
   qemu-system-x86 busybox-static cpio  # make vm-test: real kernels, booted from an initramfs
+  runc crun runsc firejail bubblewrap  # make runtime-test: the container runtimes and sandboxes users run
   make
 )
 

@@ -103,6 +103,8 @@ run_step cargo-package cargo package --quiet --allow-dirty
 
 # Real kernel setups: mount namespaces, taskset, a real cgroup v1 directory (needs root).
 run_suite scenarios tap_counts bash scripts/scenarios.sh run
+# Real container runtimes and sandboxes: runc, gVisor, firejail, bubblewrap (make runtime-test).
+run_suite runtime-test tap_counts bash scripts/runtime-test.sh
 # Real kernels under qemu (Debian's kernel): cgroup v2, v1 and hybrid, 8 and 64 CPUs, live
 # changes under one interpreter (make vm-test).
 run_suite vm-test tap_counts bash scripts/vm-test.sh
