@@ -80,41 +80,10 @@ CASES=(
   "bwrap|bwrap|outer-quota=100000|$NCPU|affinity|cgroupfs-unmounted|bwrap --tmpfs /sys/fs/cgroup in a 1-CPU quota"
 )
 
-# config_for SETTING...: writes the bundle's config.json for runc and runsc, from runc's own
-# default spec each time.
+# config_for SETTING...: the bundle's config.json for runc and runsc, from runc's own default
+# spec each time (scripts/oci_config.py says what each setting does).
 config_for() {
-  python3 - "$BUNDLE" "$CGROUPS_PATH" "$@" <<'EOF'
-import json, sys
-bundle, cgroups_path, settings = sys.argv[1], sys.argv[2], sys.argv[3:]
-with open(bundle + "/spec.json") as f:
-    config = json.load(f)
-process, linux = config["process"], config["linux"]
-process["terminal"] = False
-process["args"] = ["/kumo/probe-all"]
-process["env"] = ["PATH=/usr/bin:/bin"]
-config["root"]["readonly"] = True
-linux["cgroupsPath"] = cgroups_path
-cpu = linux.setdefault("resources", {}).setdefault("cpu", {})
-for setting in settings:
-    name, _, value = setting.partition("=")
-    if name == "quota":
-        cpu.update(quota=int(value), period=100000)
-    elif name == "cpus":
-        cpu["cpus"] = value
-    elif name == "shares":
-        cpu["shares"] = int(value)
-    elif name == "cgroupns":
-        linux["namespaces"].append({"type": "cgroup"})
-    elif name == "nocgroupmount":
-        config["mounts"] = [m for m in config["mounts"] if m["destination"] != "/sys/fs/cgroup"]
-    elif name == "seccomp":
-        linux["seccomp"] = {
-            "defaultAction": "SCMP_ACT_ALLOW",
-            "syscalls": [{"names": ["sched_getaffinity"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
-        }
-with open(bundle + "/config.json", "w") as f:
-    json.dump(config, f, indent=1)
-EOF
+  python3 scripts/oci_config.py "$BUNDLE/spec.json" "$BUNDLE/config.json" "$CGROUPS_PATH" "$@"
 }
 
 # A real v1 cpu cgroup for the case, with QUOTA_US per 100000 µs, or unlimited.
@@ -199,16 +168,7 @@ live_update() {
   local id="kumo-live-$$" answer
   CGROUPS_PATH="/kumo-runtime-$$/live"
   make_cgroup "kumo-runtime-$$" || { tap not-ok "runc update: cgroup"; return; }
-  config_for quota=200000
-  python3 - "$BUNDLE/config.json" <<'EOF'
-import json, sys
-with open(sys.argv[1]) as f:
-    config = json.load(f)
-config["process"]["args"] = ["/usr/bin/lua5.4", "/kumo/lua/scenarios/live.lua"]
-config["process"]["env"] += ["LUA_CPATH=/kumo/lua/lua5.4/?.so"]
-with open(sys.argv[1], "w") as f:
-    json.dump(config, f, indent=1)
-EOF
+  config_for quota=200000 args=/usr/bin/lua5.4,/kumo/lua/scenarios/live.lua env=LUA_CPATH=/kumo/lua/lua5.4/?.so
   coproc LIVE { cd "$BUNDLE" && exec runc run "$id" 2>&1; }
   ask() { # DESCRIPTION EXPECTED
     answer=''

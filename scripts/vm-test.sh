@@ -27,7 +27,7 @@ fail_lane() { # WHY
   exit 0
 }
 
-for tool in qemu-system-x86_64 busybox cpio unshare taskset bash lua5.4 luajit dpkg-deb apt-get; do
+for tool in qemu-system-x86_64 busybox cpio unshare taskset bash lua5.4 luajit dpkg-deb apt-get runc crun python3; do
   command -v "$tool" >/dev/null || fail_lane "$tool is missing (make test installs it)"
 done
 busybox --list >/dev/null 2>&1 || fail_lane "busybox does not run"
@@ -79,6 +79,28 @@ cp lua/scenarios/probe.lua lua/scenarios/live.lua "$ROOT/kumo/lua/scenarios/"
 cp target/lua/lua5.4/kumo_parallelism.so "$ROOT/kumo/lua/lua5.4/"
 cp target/lua/luajit/kumo_parallelism.so "$ROOT/kumo/lua/luajit/"
 cp scripts/vm/init "$ROOT/init"
+cp scripts/vm/in-container "$ROOT/kumo/scripts/vm/"
+# The OCI runtimes and one bundle: its root holds the same /kumo tree and interpreters as the
+# VM, and one config per container case of scripts/vm/cases.sh, from its settings.
+for runtime in runc crun; do
+  add_program "$ROOT" "$(command -v "$runtime")" || fail_lane "could not copy $runtime into the initramfs"
+done
+BUNDLE=$ROOT/kumo/bundle
+mkdir -p "$BUNDLE/configs" "$BUNDLE/rootfs"/{proc,sys,dev,tmp} && add_busybox "$BUNDLE/rootfs" \
+  && cp -a "$ROOT/usr" "$ROOT/lib" "$BUNDLE/rootfs/" && { [ ! -e "$ROOT/lib64" ] || cp -a "$ROOT/lib64" "$BUNDLE/rootfs/"; } \
+  && mkdir -p "$BUNDLE/rootfs/kumo" && cp -a "$ROOT/kumo/bin" "$ROOT/kumo/lua" "$BUNDLE/rootfs/kumo/" \
+  || fail_lane "could not lay out the OCI bundle"
+(cd "$BUNDLE" && runc spec && mv config.json spec.json) || fail_lane "runc spec failed"
+# rows of the case table whose setup is "container RUNTIME SETTING...": NAME SETTING...
+sed -n "/^read -r -d '' CASE_TABLE/,/^TABLE\$/p" scripts/vm/cases.sh \
+  | awk -F' *[|] *' '$6 ~ /^container / { n = split($6, words, " "); printf "%s", $2; for (i = 3; i <= n; i++) printf " %s", words[i]; print "" }' \
+  | while read -r name settings; do
+      path=/kumo-vm/$name
+      case " $settings " in *" parent="*) path=/kumo-vm/$name/ctr ;; esac
+      # shellcheck disable=SC2086
+      python3 scripts/oci_config.py "$BUNDLE/spec.json" "$BUNDLE/configs/$name.json" "$path" $settings \
+        args=/bin/sh,/kumo/cmd cwd=/kumo || exit 1
+    done || fail_lane "could not write the OCI configs"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) >"$VM/initramfs.cpio" || fail_lane "cpio failed"
 
 # ---- booting ---------------------------------------------------------------------------------

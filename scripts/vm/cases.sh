@@ -63,7 +63,7 @@ launch() {
 
 run_case() { # NAME DESCRIPTION EXPECTATION CODES SETUP
   reset_expectations
-  RUN_CGROUPS=() WRAP=() OVERRIDE='' LAYOUT_ERROR='' AFTER=''
+  RUN_CGROUPS=() WRAP=() OVERRIDE='' LAYOUT_ERROR='' AFTER='' CASE_NAME=$1
   eval "describe \"$2\""
   eval "expect $3"
   [ "$(echo $4)" = - ] || findings $4
@@ -105,6 +105,13 @@ v2 | k8s_best_effort | v2 container cpu.weight 1 (BestEffort), no quota | $NCPU 
 v2 | k8s_burst | v2 container quota 2 with cpu.max.burst 1 CPU | 2 cgroup | quota-burst | k8s_pod "" "200000 100000"; write "$CG/$CTR/cpu.max.burst" 100000
 v2 | k8s_own_cgroup_namespace | v2 container in its own cgroup namespace, quota 5, under a pod quota 3.5 it cannot see | 5 cgroup | cgroup-namespace | k8s_pod "350000 100000" "500000 100000"; own_cgroup_namespace
 v2 | k8s_no_cgroup_mount | v2 container quota 1 with /sys/fs/cgroup under a tmpfs, as bwrap --tmpfs leaves it | $NCPU affinity | cgroupfs-unmounted | k8s_pod "" "100000 100000"; WRAP=(unshare -m --propagation private bash -c 'mount -t tmpfs none /sys/fs/cgroup && exec "$@"' _)
+v2 | runc_quota | runc: a --cpus=1.5-style quota | 1 cgroup | quota-floored | container runc quota=150000
+v2 | crun_quota | crun: a --cpus=1.5-style quota | 1 cgroup | quota-floored | container crun quota=150000
+v2 | runc_request | runc 1.1: a 2-CPU request, shares 2048 written as weight 79 (linear) | $NCPU affinity | requests-only | container runc shares=2048
+v2 | crun_request | crun 1.8: a 2-CPU request, shares 2048 written as weight 79 (linear) | $NCPU affinity | requests-only | container crun shares=2048
+v2 | runc_best_effort | runc: BestEffort, shares 2 written as weight 1 | $NCPU affinity | requests-only | container runc shares=2
+v2 | crun_cgroupns_under_pod | crun: a private cgroup namespace, quota 5, under a pod quota 2 it cannot see | 5 cgroup | cgroup-namespace | container crun quota=500000 cgroupns parent=200000
+v2 | runc_no_cgroup_mount | runc: no cgroup mount in the container, a 1-CPU quota | $NCPU affinity | cgroupfs-unmounted | container runc quota=100000 nocgroupmount
 v2 | k8s_override | v2 override 12 in an unlimited container | 12 override $NCPU | override-replaces-detection | k8s_pod "" ""; OVERRIDE=12
 v2 | k8s_override_invalid | v2 override abc: raises, explain() says why | error override $NCPU | override-invalid | k8s_pod "" ""; OVERRIDE=abc
 v1 | docker_one_and_a_half | v1 docker quota 1.5 (cpu,cpuacct with a cpu symlink) | 1 cgroup | quota-floored | docker 150000
@@ -117,6 +124,19 @@ wide | wide_root | v2 $NCPU CPUs, root cgroup | $NCPU affinity | - | :
 wide | wide_nested_quota | v2 $NCPU CPUs, quota 12 on a parent slice | 12 cgroup | - | v2_dir app.slice/worker.scope; write "$CG/app.slice/cpu.max" "1200000 100000"; RUN_CGROUPS=("$CG/app.slice/worker.scope")
 wide | wide_affinity_subset | v2 $NCPU CPUs, taskset -c 0-9 | 10 affinity | - | WRAP=(taskset -c 0-9)
 TABLE
+
+# container RUNTIME SETTING...: the programs run in an OCI container of RUNTIME, configured
+# from SETTINGS by scripts/vm-test.sh before the boot (scripts/oci_config.py); parent=US
+# gives the container's cgroup a parent with that quota, made here.
+container() {
+  local setting
+  for setting in "${@:2}"; do
+    case $setting in
+      parent=*) v2_dir "kumo-vm/$CASE_NAME"; write "$CG/kumo-vm/$CASE_NAME/cpu.max" "${setting#parent=} 100000" ;;
+    esac
+  done
+  WRAP=(/kumo/scripts/vm/in-container "$1" "$CASE_NAME")
+}
 
 # As containerd and Docker do with a private cgroup namespace: a fresh cgroup2 mount inside,
 # which shows the namespace's root (the container) as /.
