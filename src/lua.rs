@@ -20,10 +20,12 @@ pub const MODULE_NAME: &str = "kumo_parallelism";
 /// What `_VERSION` says, in the style of "LuaFileSystem 1.8.0".
 pub const VERSION: &str = concat!("kumo_parallelism ", env!("CARGO_PKG_VERSION"));
 
-/// Raises the Rust side's `nil, message` as a plain string error at the caller's level.
+/// Raises the Rust side's `nil, message` as a plain string error at the caller's level. A
+/// sandbox may have removed the global `error` before the module loads: then `raise`, a C
+/// function doing what `error(message, 2)` does, stands in.
 const WRAPPER: &str = r#"
-local raw = ...
-local error = error
+local raw, raise = ...
+local error = error or raise
 local available_parallelism = raw.available_parallelism
 return {
   available_parallelism = function()
@@ -78,9 +80,27 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     let wrap: Function = lua.load(WRAPPER).set_name("=kumo_parallelism").into_function()?;
-    let module: Table = wrap.call(raw)?;
+    // SAFETY: raise_at_caller follows the lua_CFunction protocol (one argument, a string).
+    let raise = unsafe { lua.create_c_function(raise_at_caller) }?;
+    let module: Table = wrap.call((raw, raise))?;
     module.set("_VERSION", VERSION)?;
     Ok(module)
+}
+
+/// `error(message, 2)` for the wrapper when the global `error` is gone: prefixes the message
+/// with the position of the wrapper's caller and raises it as a plain string. Lua calls it
+/// directly, as a C function: no Rust frame with anything to drop lies between it and the
+/// Lua call that catches the error, and the "C-unwind" ABI lets the raise pass.
+unsafe extern "C-unwind" fn raise_at_caller(state: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    // SAFETY: Lua passed the message at index 1; luaL_where pushes one string, concat pops
+    // two and pushes one, lua_error raises the top of the stack and does not return.
+    unsafe {
+        mlua::ffi::lua_settop(state, 1);
+        mlua::ffi::luaL_where(state, 2);
+        mlua::ffi::lua_insert(state, 1);
+        mlua::ffi::lua_concat(state, 2);
+        mlua::ffi::lua_error(state)
+    }
 }
 
 /// Registry keys of the shared metatable and of the weak table of reports.

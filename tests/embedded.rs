@@ -152,3 +152,33 @@ fn an_uncaught_error_blames_the_policy_line() {
         .unwrap_err();
     println!("RESULT {err}");
 }
+
+#[test]
+fn errors_stay_strings_where_a_sandbox_removed_the_global_error() {
+    let env = [("KUMO_AVAILABLE_PARALLELISM", "0")];
+    if let Some(stdout) =
+        in_child("errors_stay_strings_where_a_sandbox_removed_the_global_error", &env)
+    {
+        assert!(
+            stdout.contains("RESULT string invalid KUMO_AVAILABLE_PARALLELISM \"0\""),
+            "{stdout}"
+        );
+        assert!(stdout.contains("UNCAUGHT runtime error: policy:4: invalid"), "{stdout}");
+        return;
+    }
+    let lua = Lua::new();
+    lua.load("error, assert = nil, nil").exec().unwrap();
+    kumo_parallelism::register(&lua).unwrap();
+    let (kind, message): (String, String) = lua
+        .load("local pcall, type = pcall, type\nlocal m = require('kumo_parallelism')\nlocal ok, err = pcall(m.available_parallelism)\nreturn type(err), err")
+        .set_name("=policy")
+        .eval()
+        .unwrap();
+    println!("RESULT {kind} {message}");
+    let err = lua
+        .load("\n\n\nrequire('kumo_parallelism').available_parallelism()")
+        .set_name("=policy")
+        .exec()
+        .unwrap_err();
+    println!("UNCAUGHT {err}");
+}

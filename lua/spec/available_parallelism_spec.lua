@@ -127,4 +127,21 @@ describe('kumo_parallelism on ' .. _VERSION, function()
       end)
     end
   end)
+
+  it('raises plain strings where a sandbox removed error and assert before it loaded', function()
+    local code = string.format([[
+package.cpath = %q
+local pcall, type, write = pcall, type, io.write
+error, assert = nil, nil
+local m = require 'kumo_parallelism'
+local ok, message = pcall(m.available_parallelism)
+write(tostring(ok), '\t', type(message), '\t', message, '\n')
+local ok2, located = pcall(function() local n = m.available_parallelism() return n end)
+write(located, '\n')
+]], package.cpath)
+    local output = read_command('KUMO_AVAILABLE_PARALLELISM=0 ' .. lua_cmd .. ' -e ' .. shell_quote(code) .. ' 2>&1')
+    assert.matches('^false\tstring\tinvalid KUMO_AVAILABLE_PARALLELISM "0": zero is not allowed', output)
+    -- error(message, 2)'s position: the line of the call, in the chunk given to -e
+    assert.matches('\n%(command line%):7: invalid KUMO_AVAILABLE_PARALLELISM "0"', output)
+  end)
 end)
