@@ -110,6 +110,9 @@ fn probe() -> Probed {
         probes::cpu_steal_now()
     };
     let process_affinity = probes::process_affinity(affinity.as_ref().ok()).ok();
+    // std counts the online CPUs only when the mask is no use to it; neither does explain()
+    let mask_decides = affinity.as_ref().is_ok_and(|mask| mask.fits_std_set && mask.count > 0);
+    let online = if mask_decides { None } else { probes::online_cpus() };
     let cgroup_namespace =
         probes::cgroup_namespace(std::path::Path::new(probes::PROC_SELF_NS_CGROUP));
     // in the initial namespace the root cgroup is the machine's: its weight divides nothing
@@ -121,7 +124,7 @@ fn probe() -> Probed {
         affinity,
         status_affinity,
         process_affinity,
-        online: probes::online_cpus(),
+        online,
         cgroup: probes::cgroup(&roots),
         steal,
         cgroup_namespace,

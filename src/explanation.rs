@@ -77,8 +77,9 @@ pub struct Explanation {
     pub status_affinity: Option<Affinity>,
     /// The mask of the process's main thread, to compare with the calling thread's.
     pub process_affinity: Option<Affinity>,
-    /// The online CPUs (`/sys/devices/system/cpu/online`, as `sysconf` counts them);
-    /// `None` when unknown or not on Linux.
+    /// The online CPUs (`/sys/devices/system/cpu/online`, as `sysconf` counts them), read
+    /// only when std would count them: when the calling thread's mask cannot be used.
+    /// `None` otherwise, when unknown, or not on Linux.
     pub online: Option<usize>,
     /// std's own answer, `None` when std failed.
     pub std: Option<NonZeroUsize>,

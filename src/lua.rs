@@ -7,7 +7,7 @@
 
 use std::num::NonZeroUsize;
 
-use mlua::{AnyUserData, Function, Lua, Table, Value};
+use mlua::{AnyUserData, Function, IntoLua, Lua, MultiValue, Table, Value};
 
 use crate::explain;
 use crate::explanation::Explanation;
@@ -56,25 +56,24 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
     weak_keys.raw_set("__mode", "k")?;
     reports.set_metatable(Some(weak_keys))?;
     let metatable = lua.create_table()?;
+    let reports_seen = reports.clone();
     metatable.raw_set(
         "__tostring",
-        lua.create_function(|lua, table: Table| {
-            let reports: Table = lua.named_registry_value(REPORTS)?;
-            match reports.raw_get::<Option<AnyUserData>>(table)? {
+        lua.create_function(move |_, table: Table| {
+            match reports_seen.raw_get::<Option<AnyUserData>>(table)? {
                 Some(report) => Ok(report.borrow::<Explanation>()?.to_string()),
                 None => Ok("kumo_parallelism explanation".to_owned()),
             }
         })?,
     )?;
-    lua.set_named_registry_value(REPORTS, reports)?;
-    lua.set_named_registry_value(METATABLE, metatable)?;
+    let construct: Function =
+        lua.load(CONSTRUCTOR).set_name("=kumo_parallelism.explain").call(())?;
     raw.set(
         "explain",
-        lua.create_function(|lua, ()| {
+        lua.create_function(move |lua, ()| {
             let why = explain::explain();
-            let table = explanation_table(lua, &why)?;
-            table.set_metatable(Some(lua.named_registry_value::<Table>(METATABLE)?))?;
-            let reports: Table = lua.named_registry_value(REPORTS)?;
+            let table: Table = construct.call(Wire::of(lua, &why)?)?;
+            table.set_metatable(Some(metatable.clone()))?;
             reports.raw_set(&table, lua.create_any_userdata(why)?)?;
             Ok(table)
         })?,
@@ -86,6 +85,9 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
     module.set("_VERSION", VERSION)?;
     Ok(module)
 }
+
+/// The Lua function that builds explain()'s table from a [`Wire`].
+const CONSTRUCTOR: &str = include_str!("explanation.lua");
 
 /// `error(message, 2)` for the wrapper when the global `error` is gone: prefixes the message
 /// with the position of the wrapper's caller and raises it as a plain string. Lua calls it
@@ -103,121 +105,115 @@ unsafe extern "C-unwind" fn raise_at_caller(state: *mut mlua::ffi::lua_State) ->
     }
 }
 
-/// Registry keys of the shared metatable and of the weak table of reports.
-const METATABLE: &str = "kumo_parallelism.Explanation";
-const REPORTS: &str = "kumo_parallelism.reports";
-
-/// explain()'s result as Lua sees it: every field of [`Explanation`], as plain values.
-/// Counts, counters and inodes go through mlua's own conversions: an integer where it
-/// fits, else a float, never a saturated number. Fresh tables have no metatables, so
-/// `raw_set` skips mlua's protected call.
-fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
-    let table = lua.create_table_with_capacity(0, 24)?;
-    table.raw_set("value", why.value.map(NonZeroUsize::get))?;
-    table.raw_set("source", why.source.as_str())?;
-    if let Some(setting) = &why.override_setting {
-        let entry = lua.create_table_with_capacity(0, 2)?;
-        entry.raw_set("raw", setting.raw.as_str())?;
-        entry.raw_set("error", setting.error.as_deref())?;
-        table.raw_set("override", entry)?;
-    }
-    table.raw_set(
-        "affinity",
-        why.affinity.as_ref().map(|mask| affinity_table(lua, mask)).transpose()?,
-    )?;
-    table.raw_set("affinity_error", why.affinity_error.as_deref())?;
-    table.raw_set(
-        "status_affinity",
-        why.status_affinity.as_ref().map(|mask| affinity_table(lua, mask)).transpose()?,
-    )?;
-    table.raw_set(
-        "process_affinity",
-        why.process_affinity.as_ref().map(|mask| affinity_table(lua, mask)).transpose()?,
-    )?;
-    table.raw_set("online", why.online)?;
-    table.raw_set("std", why.std.map(NonZeroUsize::get))?;
-    table.raw_set("std_again", why.std_again.map(NonZeroUsize::get))?;
-    table.raw_set("derived", why.derived.map(NonZeroUsize::get))?;
-    table.raw_set("membership", why.membership.as_str())?;
-    table.raw_set("cgroup", why.cgroup.as_ref().map(|c| cgroup_table(lua, c)).transpose()?)?;
-    let unreadable = lua.create_table_with_capacity(why.unreadable.len(), 0)?;
-    for file in &why.unreadable {
-        let entry = lua.create_table_with_capacity(0, 2)?;
-        entry.raw_set("path", file.path.display().to_string())?;
-        entry.raw_set("error", file.error.as_str())?;
-        unreadable.raw_push(entry)?;
-    }
-    table.raw_set("unreadable", unreadable)?;
-    table.raw_set(
-        "cgroup2_elsewhere",
-        why.cgroup2_elsewhere.as_ref().map(|c| cgroup_table(lua, c)).transpose()?,
-    )?;
-    table.raw_set("hypervisor", why.hypervisor)?;
-    if let Some(steal) = &why.steal {
-        let entry = lua.create_table_with_capacity(0, 3)?;
-        entry.raw_set("ticks", steal.steal_ticks)?;
-        entry.raw_set("total", steal.total_ticks)?;
-        entry.raw_set("share", steal.share())?;
-        table.raw_set("steal", entry)?;
-    }
-    table.raw_set("cgroup_namespace", why.cgroup_namespace)?;
-    if let Some(first) = &why.first_answer {
-        let entry = lua.create_table_with_capacity(0, 2)?;
-        entry.raw_set("count", first.count.get())?;
-        entry.raw_set("age", first.age.as_secs_f64())?;
-        table.raw_set("first_answer", entry)?;
-    }
-    let findings = lua.create_table_with_capacity(why.findings.len(), 0)?;
-    for finding in &why.findings {
-        let entry = lua.create_table_with_capacity(0, 3)?;
-        entry.raw_set("code", finding.code.as_str())?;
-        entry.raw_set("severity", finding.severity().as_str())?;
-        entry.raw_set("text", finding.text.as_str())?;
-        findings.raw_push(entry)?;
-    }
-    table.raw_set("findings", findings)?;
-    Ok(table)
+/// explain()'s fields as src/explanation.lua reads them: every string laid end to end in one
+/// buffer, and every number, boolean and nil as one argument, where a string's place holds
+/// its length in bytes (nil for a nil string). Numbers go through mlua's own conversions: an
+/// integer where it fits, else a float, never a saturated count. Building the table in Lua
+/// from these costs one protected call, not one per field.
+struct Wire {
+    strings: Vec<u8>,
+    values: Vec<Value>,
 }
 
-fn affinity_table(lua: &Lua, mask: &Affinity) -> mlua::Result<Table> {
-    let entry = lua.create_table_with_capacity(0, 2)?;
-    entry.raw_set("count", mask.count)?;
-    entry.raw_set("cpus", mask.cpus.as_str())?;
-    Ok(entry)
-}
-
-fn cgroup_table(lua: &Lua, cgroup: &CgroupReport) -> mlua::Result<Table> {
-    let table = lua.create_table_with_capacity(0, 8)?;
-    let version: mlua::Integer = match cgroup.version {
-        CgroupVersion::V1 => 1,
-        CgroupVersion::V2 => 2,
-    };
-    table.raw_set("version", version)?;
-    table.raw_set("path", cgroup.path.as_str())?;
-    table.raw_set("quota", cgroup.quota())?;
-    table.raw_set("mount", cgroup.mount.as_ref().map(|m| m.display().to_string()))?;
-    table.raw_set("note", cgroup.note.as_deref())?;
-    table.raw_set("weight", cgroup.weight)?;
-    table.raw_set("mountinfo_lines", cgroup.mountinfo_lines)?;
-    let levels = lua.create_table_with_capacity(cgroup.levels.len(), 0)?;
-    for level in &cgroup.levels {
-        let entry = lua.create_table_with_capacity(0, 8)?;
-        entry.raw_set("path", level.path.as_str())?;
-        entry.raw_set("limit", level.limit.as_deref())?;
-        entry.raw_set("period", level.period.as_deref())?;
-        entry.raw_set("cpus", level.cpus)?;
-        if level.binds {
-            entry.raw_set("binds", true)?;
-        }
-        entry.raw_set("burst", level.burst_us)?;
-        entry.raw_set("burst_cpus", level.burst_cpus())?;
-        if level.unreadable {
-            entry.raw_set("unreadable", true)?;
-        }
-        levels.raw_push(entry)?;
+impl Wire {
+    fn of(lua: &Lua, why: &Explanation) -> mlua::Result<MultiValue> {
+        let mut wire = Wire { strings: Vec::with_capacity(1024), values: Vec::with_capacity(80) };
+        wire.explanation(lua, why)?;
+        let mut args = MultiValue::with_capacity(wire.values.len() + 1);
+        args.push_back(Value::String(lua.create_string(&wire.strings)?));
+        args.extend(wire.values);
+        Ok(args)
     }
-    table.raw_set("levels", levels)?;
-    Ok(table)
+
+    fn text(&mut self, lua: &Lua, text: Option<&str>) -> mlua::Result<()> {
+        if let Some(text) = text {
+            self.strings.extend_from_slice(text.as_bytes());
+        }
+        self.value(lua, text.map(str::len))
+    }
+
+    fn value(&mut self, lua: &Lua, value: impl IntoLua) -> mlua::Result<()> {
+        self.values.push(value.into_lua(lua)?);
+        Ok(())
+    }
+
+    /// `true` or nil, for the flags Lua sees only when set.
+    fn flag(&mut self, set: bool) {
+        self.values.push(if set { Value::Boolean(true) } else { Value::Nil });
+    }
+
+    fn affinity(&mut self, lua: &Lua, mask: Option<&Affinity>) -> mlua::Result<()> {
+        self.value(lua, mask.map(|mask| mask.count))?;
+        if let Some(mask) = mask {
+            self.text(lua, Some(&mask.cpus))?;
+        }
+        Ok(())
+    }
+
+    fn cgroup(&mut self, lua: &Lua, cgroup: Option<&CgroupReport>) -> mlua::Result<()> {
+        let Some(cgroup) = cgroup else { return self.value(lua, Value::Nil) };
+        let version = match cgroup.version {
+            CgroupVersion::V1 => 1,
+            CgroupVersion::V2 => 2,
+        };
+        self.value(lua, version)?;
+        self.text(lua, Some(&cgroup.path))?;
+        self.value(lua, cgroup.quota())?;
+        self.text(lua, cgroup.mount.as_ref().map(|mount| mount.to_string_lossy()).as_deref())?;
+        self.text(lua, cgroup.note.as_deref())?;
+        self.value(lua, cgroup.weight)?;
+        self.value(lua, cgroup.mountinfo_lines)?;
+        self.value(lua, cgroup.levels.len())?;
+        for level in &cgroup.levels {
+            self.text(lua, Some(&level.path))?;
+            self.text(lua, level.limit.as_deref())?;
+            self.text(lua, level.period.as_deref())?;
+            self.value(lua, level.cpus)?;
+            self.flag(level.binds);
+            self.value(lua, level.burst_us)?;
+            self.value(lua, level.burst_cpus())?;
+            self.flag(level.unreadable);
+        }
+        Ok(())
+    }
+
+    fn explanation(&mut self, lua: &Lua, why: &Explanation) -> mlua::Result<()> {
+        self.value(lua, why.value.map(NonZeroUsize::get))?;
+        self.text(lua, Some(why.source.as_str()))?;
+        let setting = why.override_setting.as_ref();
+        self.text(lua, setting.map(|setting| setting.raw.as_str()))?;
+        self.text(lua, setting.and_then(|setting| setting.error.as_deref()))?;
+        self.affinity(lua, why.affinity.as_ref())?;
+        self.affinity(lua, why.status_affinity.as_ref())?;
+        self.affinity(lua, why.process_affinity.as_ref())?;
+        self.text(lua, why.affinity_error.as_deref())?;
+        self.value(lua, why.online)?;
+        self.value(lua, why.std.map(NonZeroUsize::get))?;
+        self.value(lua, why.std_again.map(NonZeroUsize::get))?;
+        self.value(lua, why.derived.map(NonZeroUsize::get))?;
+        self.text(lua, why.membership.as_str())?;
+        self.cgroup(lua, why.cgroup.as_ref())?;
+        self.cgroup(lua, why.cgroup2_elsewhere.as_ref())?;
+        self.value(lua, why.unreadable.len())?;
+        for file in &why.unreadable {
+            self.text(lua, Some(&file.path.to_string_lossy()))?;
+            self.text(lua, Some(&file.error))?;
+        }
+        self.value(lua, why.hypervisor)?;
+        self.value(lua, why.steal.map(|steal| steal.steal_ticks))?;
+        self.value(lua, why.steal.map(|steal| steal.total_ticks))?;
+        self.value(lua, why.steal.map(|steal| steal.share()))?;
+        self.value(lua, why.cgroup_namespace)?;
+        self.value(lua, why.first_answer.map(|first| first.count.get()))?;
+        self.value(lua, why.first_answer.map(|first| first.age.as_secs_f64()))?;
+        self.value(lua, why.findings.len())?;
+        for finding in &why.findings {
+            self.text(lua, Some(finding.code.as_str()))?;
+            self.text(lua, Some(finding.severity().as_str()))?;
+            self.text(lua, Some(&finding.text))?;
+        }
+        Ok(())
+    }
 }
 
 /// Makes `require("kumo_parallelism")` work in a Lua state without loading a C module.
@@ -308,6 +304,12 @@ mod annotation_tests {
             }
         }
         panic!("no field {field} in {class}")
+    }
+
+    /// explain()'s table for `why`, built as the module builds it.
+    fn explanation_table(lua: &Lua, why: &Explanation) -> mlua::Result<Table> {
+        let construct: Function = lua.load(CONSTRUCTOR).call(())?;
+        construct.call(Wire::of(lua, why)?)
     }
 
     fn keys(table: &Table) -> BTreeSet<String> {
@@ -404,5 +406,80 @@ mod annotation_tests {
             .replace("---@field share number", "---@field share number\n---@field share number");
         assert_ne!(doubled_field, META);
         assert!(std::panic::catch_unwind(|| annotated_classes(&doubled_field)).is_err());
+    }
+
+    #[test]
+    fn every_value_reaches_lua_in_its_place() {
+        let lua = Lua::new();
+        let why = everything();
+        let t = explanation_table(&lua, &why).unwrap();
+        let get = |path: &str| -> Value {
+            let mut value = Value::Table(t.clone());
+            for key in path.split('.') {
+                let Value::Table(table) = value else { panic!("{path}: not a table") };
+                value = match key.parse::<i64>() {
+                    Ok(index) => table.raw_get(index).unwrap(),
+                    Err(_) => table.raw_get(key).unwrap(),
+                };
+            }
+            value
+        };
+        let text = |path: &str| match get(path) {
+            Value::String(s) => s.to_str().unwrap().to_owned(),
+            other => panic!("{path}: {other:?}"),
+        };
+        let int = |path: &str| match get(path) {
+            Value::Integer(n) => n,
+            other => panic!("{path}: {other:?}"),
+        };
+        let num = |path: &str| match get(path) {
+            Value::Number(n) => n,
+            Value::Integer(n) => n as f64,
+            other => panic!("{path}: {other:?}"),
+        };
+        assert_eq!((int("value"), text("source")), (1, "cgroup".into()));
+        assert_eq!((text("override.raw"), text("override.error")), ("x".into(), "bad".into()));
+        assert_eq!((int("affinity.count"), text("affinity.cpus")), (2, "0-1".into()));
+        assert_eq!(text("status_affinity.cpus"), "0-1");
+        assert_eq!(int("process_affinity.count"), 2);
+        assert_eq!(text("affinity_error"), "EPERM");
+        assert_eq!((int("online"), int("std"), int("std_again"), int("derived")), (2, 1, 1, 1));
+        assert_eq!(text("membership"), "listed");
+        assert_eq!((int("cgroup.version"), text("cgroup.path")), (2, "/pod/ctr".into()));
+        assert_eq!((num("cgroup.quota"), text("cgroup.mount")), (1.5, "/sys/fs/cgroup".into()));
+        assert_eq!((text("cgroup.note"), int("cgroup.weight")), ("a note".into(), 79));
+        assert_eq!(int("cgroup.mountinfo_lines"), 1000);
+        assert_eq!(text("cgroup.levels.1.path"), "/pod/ctr");
+        assert_eq!(text("cgroup.levels.1.limit"), "150000");
+        assert_eq!(text("cgroup.levels.1.period"), "100000");
+        assert_eq!(num("cgroup.levels.1.cpus"), 1.5);
+        assert_eq!(get("cgroup.levels.1.binds"), Value::Boolean(true));
+        assert_eq!((int("cgroup.levels.1.burst"), num("cgroup.levels.1.burst_cpus")), (50000, 0.5));
+        assert_eq!(get("cgroup.levels.1.unreadable"), Value::Boolean(true));
+        assert_eq!(text("cgroup2_elsewhere.levels.1.limit"), "150000");
+        assert_eq!(text("unreadable.1.path"), "/x/cpu.max");
+        assert_eq!(text("unreadable.1.error"), "EIO");
+        assert_eq!(get("hypervisor"), Value::Boolean(true));
+        assert_eq!((int("steal.ticks"), int("steal.total"), num("steal.share")), (1, 100, 0.01));
+        assert_eq!(int("cgroup_namespace"), 4026531835);
+        assert_eq!((int("first_answer.count"), num("first_answer.age")), (2, 0.0));
+        assert_eq!(text("findings.1.code"), "quota-floored");
+        assert_eq!(text("findings.1.severity"), "warning");
+        assert_eq!(text("findings.1.text"), "floored");
+        // absent parts stay absent, and a count beyond i64 is a float, not a saturated integer
+        let bare = Explanation {
+            override_setting: None,
+            affinity: None,
+            cgroup: None,
+            steal: None,
+            first_answer: None,
+            cgroup_namespace: Some(u64::MAX),
+            ..everything()
+        };
+        let t = explanation_table(&lua, &bare).unwrap();
+        for key in ["override", "affinity", "cgroup", "steal", "first_answer"] {
+            assert_eq!(t.raw_get::<Value>(key).unwrap(), Value::Nil, "{key}");
+        }
+        assert_eq!(t.raw_get::<Value>("cgroup_namespace").unwrap(), Value::Number(u64::MAX as f64));
     }
 }

@@ -35,9 +35,10 @@ impl fmt::Display for Explanation {
             )?,
             (None, None) => writeln!(f, "affinity: unknown")?,
         }
-        match self.online {
-            Some(online) => writeln!(f, "online: {}", cpus(online))?,
-            None => writeln!(f, "online: unknown")?,
+        match (self.online, &self.affinity) {
+            (Some(online), _) => writeln!(f, "online: {}", cpus(online))?,
+            (None, Some(_)) => {}
+            (None, None) => writeln!(f, "online: unknown")?,
         }
         if let Some(steal) = &self.steal {
             let hypervisor = match self.hypervisor {

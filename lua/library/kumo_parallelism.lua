@@ -32,7 +32,7 @@ function kumo_parallelism.explain() end
 ---@field affinity_error string? why the calling thread's mask could not be read
 ---@field status_affinity kumo_parallelism.Affinity? Cpus_allowed_list from /proc/thread-self/status, read only when the mask could not be
 ---@field process_affinity kumo_parallelism.Affinity? the mask of the process's main thread
----@field online integer? the number of online CPUs
+---@field online integer? the number of online CPUs, read only when the calling thread's mask cannot be used (std counts them only then)
 ---@field std integer? std's own answer; nil if std failed
 ---@field std_again integer? std asked once more, only when derived differs from std
 ---@field derived integer? the number derived from the probes by std's rules

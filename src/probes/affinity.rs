@@ -31,10 +31,24 @@ pub fn affinity() -> std::io::Result<Affinity> {
 /// main thread itself that is `thread`, the calling thread's, and is not asked again.
 #[cfg(target_os = "linux")]
 pub fn process_affinity(thread: Option<&Affinity>) -> std::io::Result<Affinity> {
+    // A thread is the main thread or not for life: asked once per thread.
+    thread_local! {
+        static IS_MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+    }
     // SAFETY: getpid and gettid have no preconditions and cannot fail.
-    let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+    let pid = unsafe { libc::getpid() };
+    // (after a fork from another thread the cached `false` only costs one more call)
+    let is_main = IS_MAIN.with(|known| match known.get() {
+        Some(main) => main,
+        None => {
+            // SAFETY: as above.
+            let main = unsafe { libc::gettid() } == pid;
+            known.set(Some(main));
+            main
+        }
+    });
     match thread {
-        Some(mask) if pid == tid => Ok(mask.clone()),
+        Some(mask) if is_main => Ok(mask.clone()),
         _ => affinity_of(pid),
     }
 }
@@ -114,26 +128,34 @@ pub(crate) fn count_list(list: &str) -> Option<usize> {
     })
 }
 
-/// Renders set bits as ranges: words [0b1011_1111] -> "0-5,7".
+/// Renders set bits as ranges: words [0b1011_1111] -> "0-5,7". Visits set bits only, so a
+/// 1024-bit set with a few CPUs costs a few steps.
 fn compact_list(words: &[libc::c_ulong]) -> String {
-    let is_set =
-        |cpu: usize| words.get(cpu / WORD_BITS).is_some_and(|w| w >> (cpu % WORD_BITS) & 1 == 1);
-    let total = words.len() * WORD_BITS;
-    let mut ranges = Vec::new();
-    let mut cpu = 0;
-    while cpu < total {
-        if !is_set(cpu) {
-            cpu += 1;
-            continue;
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for (index, &word) in words.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let cpu = index * WORD_BITS + bits.trailing_zeros() as usize;
+            match ranges.last_mut() {
+                Some((_, last)) if *last + 1 == cpu => *last = cpu,
+                _ => ranges.push((cpu, cpu)),
+            }
+            bits &= bits - 1;
         }
-        let start = cpu;
-        while cpu + 1 < total && is_set(cpu + 1) {
-            cpu += 1;
-        }
-        ranges.push(if start == cpu { start.to_string() } else { format!("{start}-{cpu}") });
-        cpu += 1;
     }
-    ranges.join(",")
+    let rendered: Vec<String> = ranges
+        .into_iter()
+        .map(
+            |(first, last)| {
+                if first == last {
+                    first.to_string()
+                } else {
+                    format!("{first}-{last}")
+                }
+            },
+        )
+        .collect();
+    rendered.join(",")
 }
 
 #[cfg(all(test, target_os = "linux"))]
