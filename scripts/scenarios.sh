@@ -57,8 +57,9 @@ real_v1_wrap() { REAL_V1_WRAP="$*"; }
 # presents them to a container.
 proc_stat() { ! in_layout || { printf -- "$1" >"$STAGE/stat" && BIND_STAT=1; }; }
 proc_cpuinfo() { ! in_layout || { printf -- "$1" >"$STAGE/cpuinfo" && BIND_CPUINFO=1; }; }
-# own_steal: the scenario lays out its own steal, so this machine's does not apply.
-own_steal() { OWN_STEAL=1; }
+# Every scenario runs with this /proc/stat unless it lays out its own: no steal, so that this
+# machine's own steal, whatever it is, shows in no scenario.
+NEUTRAL_STAT='cpu  10000 0 2000 88000 0 0 0 0 0 0\n'
 
 # ---- scenarios: one row each ----------------------------------------------------------
 # name | what it shows | answer source [std] | finding codes ("-": none) | setup
@@ -88,8 +89,8 @@ real_v1_shares | a real cgroup v1 cpu directory, cpu.shares 512 and no quota (a 
 real_v1_best_effort | a real cgroup v1 cpu directory, cpu.shares 2 and no quota (BestEffort) | $NCPU affinity | requests-only | real_v1 cpu.cfs_quota_us=-1 cpu.shares=2
 real_v1_own_cgroup_namespace | unshare -C inside a real cgroup v1 with 1 CPU: the quota is invisible, std overcounts | $NCPU affinity | cgroup-namespace | real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000; real_v1_wrap unshare -C --
 real_v1_after_many_mounts | a real cgroup v1 with 1 CPU, its cpu controller mounted after 1000 tmpfs mounts | 1 cgroup | mountinfo-scan | real_v1 cpu.cfs_quota_us=100000 cpu.cfs_period_us=100000; real_v1_wrap unshare -m --propagation private bash "$0" many-mounts 1000
-steal_under_a_hypervisor | /proc/stat with 5% steal and /proc/cpuinfo with the hypervisor flag, as LXCFS shows them | $NCPU affinity | cpu-steal | own_steal; proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'; proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\ncpu0 4500 0 1000 41500 250 0 250 2500 0 0\n'; proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr hypervisor lahf_lm\n\n'
-steal_without_a_hypervisor | 5% steal in /proc/stat and no hypervisor flag in /proc/cpuinfo (as on arm64): cpu-steal all the same | $NCPU affinity | cpu-steal | own_steal; proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'; proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\n'; proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr lahf_lm\n\n'
+steal_under_a_hypervisor | /proc/stat with 5% steal and /proc/cpuinfo with the hypervisor flag, as LXCFS shows them | $NCPU affinity | cpu-steal | proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'; proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\ncpu0 4500 0 1000 41500 250 0 250 2500 0 0\n'; proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr hypervisor lahf_lm\n\n'
+steal_without_a_hypervisor | 5% steal in /proc/stat and no hypervisor flag in /proc/cpuinfo (as on arm64): cpu-steal all the same | $NCPU affinity | cpu-steal | proc_cgroup '0::/ctr\n'; v2 ctr 'max 100000'; proc_stat 'cpu  9000 0 2000 83000 500 0 500 5000 0 0\n'; proc_cpuinfo 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr lahf_lm\n\n'
 pinned_under_generous_quota | pinned to CPU 0 under a generous quota | 1 affinity | quota-above-cpus | pin 0; proc_cgroup '0::/ctr\n'; v2 ctr "$(( (NCPU + 2) * 100000 )) 100000"
 override_under_tight_quota | override 5 under a 0.5 CPU quota: the override wins | 5 override 1 | override-replaces-detection quota-below-one | override 5; proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'
 v2_cpu_max_unreadable | cgroup v2, cpu.max (0.5 CPU) unreadable: counted as no limit | $NCPU affinity | cgroup-unreadable | proc_cgroup '0::/ctr\n'; v2 ctr '50000 100000'; unreadable ctr/cpu.max
@@ -126,7 +127,8 @@ exec_in_layout() { # NAME CMD...
   set +e
   [ -e "$STAGE/cgroup" ] && { mount --bind "$STAGE/cgroup" "/proc/$$/cgroup" || exit 97; }
   [ -n "$BIND_MOUNTINFO" ] && { mount --bind "$STAGE/mountinfo" "/proc/$$/mountinfo" || exit 97; }
-  [ -n "$BIND_STAT" ] && { mount --bind "$STAGE/stat" /proc/stat || exit 97; }
+  [ -n "$BIND_STAT" ] || printf -- "$NEUTRAL_STAT" >"$STAGE/stat"
+  mount --bind "$STAGE/stat" /proc/stat || exit 97
   [ -n "$BIND_CPUINFO" ] && { mount --bind "$STAGE/cpuinfo" /proc/cpuinfo || exit 97; }
   local prefix=()
   [ -n "$PIN" ] && prefix+=(taskset -c "$PIN")
@@ -159,9 +161,15 @@ run_real_v1() { # CMD...
   for setting in $REAL_V1; do
     echo "${setting#*=}" >"$dir/${setting%%=*}" || { rmdir "$dir"; return 97; }
   done
+  local stat
+  stat=$(mktemp) && printf -- "$NEUTRAL_STAT" >"$stat" || return 97
+  # in a mount namespace of its own, for the neutral /proc/stat
   # shellcheck disable=SC2086
-  (unset KUMO_AVAILABLE_PARALLELISM; sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" $REAL_V1_WRAP "$@")
+  (unset KUMO_AVAILABLE_PARALLELISM; unshare -m --propagation private sh -c \
+    'mount --bind "$1" /proc/stat && echo $$ > "$2/cgroup.procs" && shift 2 && exec "$@"' \
+    sh "$stat" "$dir" $REAL_V1_WRAP "$@")
   local code=$?
+  rm -f "$stat"
   rmdir "$dir" || echo "# could not remove $dir" >&2
   return $code
 }
@@ -192,28 +200,14 @@ can_run() {
 # Resets the expectations and records scenario NAME's.
 expectations() { # NAME
   reset_expectations
-  PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' OWN_STEAL=''
+  PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP=''
   scenario_row "$1" || return 1
   describe "$(echo $ROW_DESCRIPTION)"
   eval "expect $ROW_EXPECT"
   [ "$(echo $ROW_CODES)" = - ] || findings $ROW_CODES
   eval "$ROW_SETUP"
-  # what this machine itself shows every scenario: its own cgroup namespace, its steal
-  findings $MACHINE_NAMESPACE
-  [ -n "$OWN_STEAL" ] || findings $MACHINE_STEAL
-}
-
-# cgroup-namespace when this runner is not in the kernel's initial cgroup namespace, and
-# cpu-steal when this machine's hypervisor took at least 1% of CPU time since boot: findings
-# every scenario shows here, computed from the machine as the module computes them.
-machine_findings() {
-  local namespace
-  namespace=$(readlink /proc/self/ns/cgroup)
-  MACHINE_NAMESPACE=''
-  [ -z "$namespace" ] || [ "$namespace" = "cgroup:[4026531835]" ] || MACHINE_NAMESPACE=cgroup-namespace
-  MACHINE_STEAL=''
-  if awk '/^cpu / { t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit !(t > 0 && $9 / t >= 0.01) }' /proc/stat
-  then MACHINE_STEAL=cpu-steal; fi
+  # a runner outside the kernel's initial cgroup namespace shows it in every scenario
+  [ -z "$RUNNER_NAMESPACE" ] || [ "$RUNNER_NAMESPACE" = "cgroup:[4026531835]" ] || findings cgroup-namespace
 }
 
 # The runtimes a scenario runs in: every interpreter and the host, or only the host when a
@@ -235,7 +229,7 @@ run_all() {
   local std_reference host
   std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
   host=$(make -s --no-print-directory host | tail -n 1)
-  machine_findings
+  RUNNER_NAMESPACE=$(readlink /proc/self/ns/cgroup)
   local all_runtimes=("${KUMO_LUAS[@]}" host)
   local name planned=0
   for name in "${SCENARIOS[@]}"; do
