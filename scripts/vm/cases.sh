@@ -204,6 +204,22 @@ live_changes() {
   wait "$pid"
 }
 
+# explain()'s cost against std's on this boot's CPUs, printed as a TAP comment (TCG timings
+# are no target, but /proc/stat, which explain() may read, grows with CPUs x interrupts):
+# std's own --bench, and lua5.4 timed around CALLS explain() calls minus its start-up.
+bench_explain() {
+  local calls=2000 std start middle stop cpath="/kumo/lua/lua5.4/?.so"
+  std=$(/kumo/bin/std_parallelism --bench "$calls")
+  start=$EPOCHREALTIME
+  LUA_CPATH=$cpath lua5.4 -e "local m = require 'kumo_parallelism' for _ = 1, $calls do m.explain() end"
+  middle=$EPOCHREALTIME
+  LUA_CPATH=$cpath lua5.4 -e "local m = require 'kumo_parallelism' m.explain()"
+  stop=$EPOCHREALTIME
+  awk -v std="$std" -v a="$start" -v b="$middle" -v c="$stop" -v n="$calls" -v cpus="$NCPU" 'BEGIN {
+    explain = ((b - a) - (c - b)) / (n - 1) * 1e9
+    printf "# bench under TCG, %d CPUs: std %.0f ns, explain() %.0f ns per call, explain()/std %.2f\n", cpus, std, explain, explain / std }'
+}
+
 # ---- boots ----------------------------------------------------------------------------------
 run_boot() { # MODE
   case $1 in
@@ -211,7 +227,8 @@ run_boot() { # MODE
     v2)
       mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
       run_cases v2
-      live_changes ;;
+      live_changes
+      bench_explain ;;
     v1)
       mount -t tmpfs cgroup "$CG" && mkdir "$CG/cpu,cpuacct" \
         && mount -t cgroup -o cpu,cpuacct cgroup "$CG/cpu,cpuacct" && ln -s cpu,cpuacct "$CG/cpu" \
@@ -223,7 +240,8 @@ run_boot() { # MODE
       run_cases hybrid ;;
     wide)
       mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
-      run_cases wide ;;
+      run_cases wide
+      bench_explain ;;
     *) tap not-ok "unknown boot mode '$1'" ;;
   esac
 }
