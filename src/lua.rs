@@ -7,12 +7,17 @@
 
 use std::num::NonZeroUsize;
 
-use mlua::{AnyUserData, Function, IntoLua, Lua, MultiValue, Table, Value};
+use std::time::Duration;
+
+use mlua::{Function, IntoLua, Lua, MultiValue, Table, Value};
 
 use crate::explain;
-use crate::explanation::Explanation;
+use crate::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+use crate::finding::{Finding, FindingCode};
 use crate::parallelism;
-use crate::probes::{Affinity, CgroupReport, CgroupVersion};
+use crate::probes::{
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, UnreadableFile,
+};
 
 /// The name under which the module is required and registered.
 pub const MODULE_NAME: &str = "kumo_parallelism";
@@ -49,32 +54,20 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
             })
         })?,
     )?;
-    // One metatable for every explain() result, and a weak-keyed table from each result to
-    // its Explanation, moved there: __tostring formats the report only when asked.
-    let reports = lua.create_table()?;
-    let weak_keys = lua.create_table()?;
-    weak_keys.raw_set("__mode", "k")?;
-    reports.set_metatable(Some(weak_keys))?;
+    // One metatable for every explain() result: __tostring renders the report from the
+    // table's own fields when asked, so a call builds no report and keeps nothing aside.
     let metatable = lua.create_table()?;
-    let reports_seen = reports.clone();
     metatable.raw_set(
         "__tostring",
-        lua.create_function(move |_, table: Table| {
-            match reports_seen.raw_get::<Option<AnyUserData>>(table)? {
-                Some(report) => Ok(report.borrow::<Explanation>()?.to_string()),
-                None => Ok("kumo_parallelism explanation".to_owned()),
-            }
-        })?,
+        lua.create_function(|_, table: Table| Ok(read_back(&table)?.to_string()))?,
     )?;
     let construct: Function =
         lua.load(CONSTRUCTOR).set_name("=kumo_parallelism.explain").call(())?;
     raw.set(
         "explain",
         lua.create_function(move |lua, ()| {
-            let why = explain::explain();
-            let table: Table = construct.call(Wire::of(lua, &why)?)?;
+            let table: Table = construct.call(Wire::of(lua, &explain::explain())?)?;
             table.set_metatable(Some(metatable.clone()))?;
-            reports.raw_set(&table, lua.create_any_userdata(why)?)?;
             Ok(table)
         })?,
     )?;
@@ -214,6 +207,118 @@ impl Wire {
         }
         Ok(())
     }
+}
+
+/// An [`Explanation`] read back from explain()'s table, for its report: the inverse of
+/// [`Wire`] and src/explanation.lua. A field a program changed shows changed; one of the
+/// wrong type is an error naming it.
+fn read_back(why: &Table) -> mlua::Result<Explanation> {
+    let source: String = why.raw_get("source")?;
+    let source = Source::ALL.into_iter().find(|s| s.as_str() == source).ok_or_else(|| {
+        mlua::Error::runtime(format!("explain() table: unknown source {source:?}"))
+    })?;
+    let override_setting = why
+        .raw_get::<Option<Table>>("override")?
+        .map(|entry| -> mlua::Result<_> {
+            Ok(OverrideSetting { raw: entry.raw_get("raw")?, error: entry.raw_get("error")? })
+        })
+        .transpose()?;
+    let membership: Option<String> = why.raw_get("membership")?;
+    let membership = Membership::ALL
+        .into_iter()
+        .find(|m| m.as_str() == membership.as_deref())
+        .unwrap_or_default();
+    let mut findings = Vec::new();
+    for entry in why.raw_get::<Table>("findings")?.sequence_values::<Table>() {
+        let entry = entry?;
+        let code: String = entry.raw_get("code")?;
+        let Some(code) = FindingCode::ALL.into_iter().find(|c| c.as_str() == code) else {
+            continue;
+        };
+        findings.push(Finding { code, text: entry.raw_get("text")? });
+    }
+    let mut unreadable = Vec::new();
+    for entry in why.raw_get::<Table>("unreadable")?.sequence_values::<Table>() {
+        let entry = entry?;
+        let path: String = entry.raw_get("path")?;
+        unreadable.push(UnreadableFile { path: path.into(), error: entry.raw_get("error")? });
+    }
+    Ok(Explanation {
+        value: count_back(why, "value")?,
+        source,
+        override_setting,
+        affinity: affinity_back(why, "affinity")?,
+        affinity_error: why.raw_get("affinity_error")?,
+        status_affinity: affinity_back(why, "status_affinity")?,
+        process_affinity: affinity_back(why, "process_affinity")?,
+        online: why.raw_get("online")?,
+        std: count_back(why, "std")?,
+        membership,
+        cgroup: cgroup_back(why, "cgroup")?,
+        unreadable,
+        cgroup2_elsewhere: cgroup_back(why, "cgroup2_elsewhere")?,
+        hypervisor: why.raw_get("hypervisor")?,
+        steal: why
+            .raw_get::<Option<Table>>("steal")?
+            .map(|steal| -> mlua::Result<_> {
+                Ok(CpuSteal {
+                    steal_ticks: steal.raw_get("ticks")?,
+                    total_ticks: steal.raw_get("total")?,
+                })
+            })
+            .transpose()?,
+        cgroup_namespace: why.raw_get("cgroup_namespace")?,
+        derived: count_back(why, "derived")?,
+        std_again: count_back(why, "std_again")?,
+        first_answer: why
+            .raw_get::<Option<Table>>("first_answer")?
+            .map(|first| -> mlua::Result<_> {
+                let age: f64 = first.raw_get("age")?;
+                let count = count_back(&first, "count")?;
+                let count = count.ok_or_else(|| mlua::Error::runtime("first_answer.count is 0"))?;
+                Ok(FirstAnswer { count, age: Duration::try_from_secs_f64(age).unwrap_or_default() })
+            })
+            .transpose()?,
+        findings,
+    })
+}
+
+fn count_back(table: &Table, field: &'static str) -> mlua::Result<Option<NonZeroUsize>> {
+    Ok(table.raw_get::<Option<usize>>(field)?.and_then(NonZeroUsize::new))
+}
+
+fn affinity_back(why: &Table, field: &'static str) -> mlua::Result<Option<Affinity>> {
+    let Some(mask) = why.raw_get::<Option<Table>>(field)? else { return Ok(None) };
+    let count: usize = mask.raw_get("count")?;
+    // the table says nothing of std's set size: what std could use is what was reported
+    Ok(Some(Affinity { count, cpus: mask.raw_get("cpus")?, fits_std_set: true }))
+}
+
+fn cgroup_back(why: &Table, field: &'static str) -> mlua::Result<Option<CgroupReport>> {
+    let Some(cgroup) = why.raw_get::<Option<Table>>(field)? else { return Ok(None) };
+    let version = match cgroup.raw_get::<u8>("version")? {
+        1 => CgroupVersion::V1,
+        _ => CgroupVersion::V2,
+    };
+    let mut report = CgroupReport::new(version, cgroup.raw_get("path")?);
+    report.mount = cgroup.raw_get::<Option<String>>("mount")?.map(Into::into);
+    report.note = cgroup.raw_get("note")?;
+    report.weight = cgroup.raw_get("weight")?;
+    report.mountinfo_lines = cgroup.raw_get("mountinfo_lines")?;
+    for level in cgroup.raw_get::<Table>("levels")?.sequence_values::<Table>() {
+        let level = level?;
+        report.levels.push(CgroupLevel {
+            binds: level.raw_get::<Option<bool>>("binds")?.unwrap_or(false),
+            burst_us: level.raw_get("burst")?,
+            unreadable: level.raw_get::<Option<bool>>("unreadable")?.unwrap_or(false),
+            ..CgroupLevel::read(
+                level.raw_get("path")?,
+                level.raw_get("limit")?,
+                level.raw_get("period")?,
+            )
+        });
+    }
+    Ok(Some(report))
 }
 
 /// Makes `require("kumo_parallelism")` work in a Lua state without loading a C module.
@@ -481,5 +586,26 @@ mod annotation_tests {
             assert_eq!(t.raw_get::<Value>(key).unwrap(), Value::Nil, "{key}");
         }
         assert_eq!(t.raw_get::<Value>("cgroup_namespace").unwrap(), Value::Number(u64::MAX as f64));
+    }
+
+    #[test]
+    fn the_report_is_rendered_from_the_tables_own_fields() {
+        let lua = Lua::new();
+        let why = everything();
+        let table = explanation_table(&lua, &why).unwrap();
+        assert_eq!(read_back(&table).unwrap(), why);
+        // through the module's shared metatable, as tostring() in Lua does
+        let module = build_module(&lua).unwrap();
+        let explain: Function = module.get("explain").unwrap();
+        let live: Table = explain.call(()).unwrap();
+        let report: String =
+            lua.globals().get::<Function>("tostring").unwrap().call(&live).unwrap();
+        assert_eq!(report, read_back(&live).unwrap().to_string());
+        assert!(report.contains("\ndecision: "), "{report}");
+        // a field a program changed shows changed
+        live.raw_set("std", 77).unwrap();
+        let changed: String =
+            lua.globals().get::<Function>("tostring").unwrap().call(&live).unwrap();
+        assert!(changed.contains("\nstd: 77"), "{changed}");
     }
 }
