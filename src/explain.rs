@@ -21,8 +21,9 @@ use crate::variable::OVERRIDE_VAR;
 /// ```
 /// let why = kumo_parallelism::explain();
 /// println!("{why}");
-/// if std::env::var_os("KUMO_AVAILABLE_PARALLELISM").is_none() {
-///     assert_eq!(why.value, why.std);
+/// for finding in &why.findings {
+///     // "warning" where the facts show the number off, "note" for a caveat
+///     println!("{}: {}", finding.severity(), finding.code);
 /// }
 /// ```
 pub fn explain() -> Explanation {
@@ -52,7 +53,11 @@ pub fn explain() -> Explanation {
     let derived = derivation.map(|(count, _)| count);
     // Asked again only when the probes disagree with std: a second, different answer means
     // the kernel's changed between the reads; the same answer, that the rules differ.
-    let std_again = if derived != std_answer { parallelism::std_parallelism().ok() } else { None };
+    let std_again = if derived.is_some() && derived != std_answer {
+        parallelism::std_parallelism().ok()
+    } else {
+        None
+    };
     if let Some(count) = value {
         parallelism::note_answer(count);
     }

@@ -15,7 +15,8 @@ use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 /// `KUMO_AVAILABLE_PARALLELISM`, when set to a valid count, is the answer. Unset, empty or
 /// only whitespace, it is ignored and the answer is [`std::thread::available_parallelism`],
 /// which honours cgroup v1 and v2 CPU quotas (the tightest ancestor, floored, at least 1)
-/// and the calling thread's CPU affinity mask.
+/// and the calling thread's CPU affinity mask. The first answer the process gets is kept,
+/// with when it was taken, for explain()'s `changed-since-first-call`.
 ///
 /// # Errors
 /// [`Error::InvalidOverride`] when the variable holds anything but a whole number from 1 to
