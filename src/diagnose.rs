@@ -91,7 +91,7 @@ fn override_replaces_detection(why: &Explanation) -> Option<String> {
 /// The CPUs std caps with the quota: the calling thread's mask, else the online count;
 /// with a description for the text.
 fn cpus_allowed(why: &Explanation) -> Option<(usize, String)> {
-    match why.affinity.as_ref().filter(|mask| mask.fits_std_set && mask.count > 0) {
+    match why.affinity.as_ref().filter(|mask| mask.usable_by_std()) {
         Some(mask) => Some((
             mask.count,
             format!("the {} the affinity mask allows ({})", cpus(mask.count), mask.cpus),

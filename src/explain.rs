@@ -108,15 +108,10 @@ fn probe() -> Probed {
     let status_affinity = affinity.as_ref().err().and_then(|_| {
         probes::status_affinity(std::path::Path::new(probes::PROC_THREAD_SELF_STATUS))
     });
-    // steal is only accounted under a hypervisor: no CPUID bit, no /proc/stat to format
-    let steal = if probes::cpuid_hypervisor() == Some(false) {
-        StealProbe::default()
-    } else {
-        probes::cpu_steal_now()
-    };
+    let steal = probes::cpu_steal_now();
     let process_affinity = probes::process_affinity(affinity.as_ref().ok()).ok();
     // std counts the online CPUs only when the mask is no use to it; neither does explain()
-    let mask_decides = affinity.as_ref().is_ok_and(|mask| mask.fits_std_set && mask.count > 0);
+    let mask_decides = affinity.as_ref().is_ok_and(Affinity::usable_by_std);
     let online = if mask_decides { None } else { probes::online_cpus() };
     let cgroup_namespace =
         probes::cgroup_namespace(std::path::Path::new(probes::PROC_SELF_NS_CGROUP));

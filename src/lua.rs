@@ -103,30 +103,32 @@ unsafe extern "C-unwind" fn raise_at_caller(state: *mut mlua::ffi::lua_State) ->
 /// its length in bytes (nil for a nil string). Numbers go through mlua's own conversions: an
 /// integer where it fits, else a float, never a saturated count. Building the table in Lua
 /// from these costs one protected call, not one per field.
-struct Wire {
+struct Wire<'lua> {
+    lua: &'lua Lua,
     strings: Vec<u8>,
     values: Vec<Value>,
 }
 
-impl Wire {
+impl Wire<'_> {
     fn of(lua: &Lua, why: &Explanation) -> mlua::Result<MultiValue> {
-        let mut wire = Wire { strings: Vec::with_capacity(1024), values: Vec::with_capacity(80) };
-        wire.explanation(lua, why)?;
+        let mut wire =
+            Wire { lua, strings: Vec::with_capacity(1024), values: Vec::with_capacity(80) };
+        wire.explanation(why)?;
         let mut args = MultiValue::with_capacity(wire.values.len() + 1);
         args.push_back(Value::String(lua.create_string(&wire.strings)?));
         args.extend(wire.values);
         Ok(args)
     }
 
-    fn text(&mut self, lua: &Lua, text: Option<&str>) -> mlua::Result<()> {
+    fn text(&mut self, text: Option<&str>) -> mlua::Result<()> {
         if let Some(text) = text {
             self.strings.extend_from_slice(text.as_bytes());
         }
-        self.value(lua, text.map(str::len))
+        self.value(text.map(str::len))
     }
 
-    fn value(&mut self, lua: &Lua, value: impl IntoLua) -> mlua::Result<()> {
-        self.values.push(value.into_lua(lua)?);
+    fn value(&mut self, value: impl IntoLua) -> mlua::Result<()> {
+        self.values.push(value.into_lua(self.lua)?);
         Ok(())
     }
 
@@ -135,75 +137,71 @@ impl Wire {
         self.values.push(if set { Value::Boolean(true) } else { Value::Nil });
     }
 
-    fn affinity(&mut self, lua: &Lua, mask: Option<&Affinity>) -> mlua::Result<()> {
-        self.value(lua, mask.map(|mask| mask.count))?;
+    fn affinity(&mut self, mask: Option<&Affinity>) -> mlua::Result<()> {
+        self.value(mask.map(|mask| mask.count))?;
         if let Some(mask) = mask {
-            self.text(lua, Some(&mask.cpus))?;
+            self.text(Some(&mask.cpus))?;
         }
         Ok(())
     }
 
-    fn cgroup(&mut self, lua: &Lua, cgroup: Option<&CgroupReport>) -> mlua::Result<()> {
-        let Some(cgroup) = cgroup else { return self.value(lua, Value::Nil) };
-        let version = match cgroup.version {
-            CgroupVersion::V1 => 1,
-            CgroupVersion::V2 => 2,
-        };
-        self.value(lua, version)?;
-        self.text(lua, Some(&cgroup.path))?;
-        self.value(lua, cgroup.quota())?;
-        self.text(lua, cgroup.mount.as_ref().map(|mount| mount.to_string_lossy()).as_deref())?;
-        self.text(lua, cgroup.note.as_deref())?;
-        self.value(lua, cgroup.weight)?;
-        self.value(lua, cgroup.mountinfo_lines)?;
-        self.value(lua, cgroup.levels.len())?;
+    fn cgroup(&mut self, cgroup: Option<&CgroupReport>) -> mlua::Result<()> {
+        let Some(cgroup) = cgroup else { return self.value(Value::Nil) };
+        self.value(cgroup.version.number())?;
+        self.text(Some(&cgroup.path))?;
+        self.value(cgroup.quota())?;
+        self.text(cgroup.mount.as_ref().map(|mount| mount.to_string_lossy()).as_deref())?;
+        self.text(cgroup.note.as_deref())?;
+        self.value(cgroup.weight)?;
+        self.value(cgroup.mountinfo_lines)?;
+        self.value(cgroup.levels.len())?;
         for level in &cgroup.levels {
-            self.text(lua, Some(&level.path))?;
-            self.text(lua, level.limit.as_deref())?;
-            self.text(lua, level.period.as_deref())?;
-            self.value(lua, level.cpus)?;
+            self.text(Some(&level.path))?;
+            self.text(level.limit.as_deref())?;
+            self.text(level.period.as_deref())?;
+            self.value(level.cpus)?;
             self.flag(level.binds);
-            self.value(lua, level.burst_us)?;
-            self.value(lua, level.burst_cpus())?;
+            self.value(level.burst_us)?;
+            self.value(level.burst_cpus())?;
             self.flag(level.unreadable);
         }
         Ok(())
     }
 
-    fn explanation(&mut self, lua: &Lua, why: &Explanation) -> mlua::Result<()> {
-        self.value(lua, why.value.map(NonZeroUsize::get))?;
-        self.text(lua, Some(why.source.as_str()))?;
+    fn explanation(&mut self, why: &Explanation) -> mlua::Result<()> {
+        self.value(why.value.map(NonZeroUsize::get))?;
+        self.text(Some(why.source.as_str()))?;
         let setting = why.override_setting.as_ref();
-        self.text(lua, setting.map(|setting| setting.raw.as_str()))?;
-        self.text(lua, setting.and_then(|setting| setting.error.as_deref()))?;
-        self.affinity(lua, why.affinity.as_ref())?;
-        self.affinity(lua, why.status_affinity.as_ref())?;
-        self.affinity(lua, why.process_affinity.as_ref())?;
-        self.text(lua, why.affinity_error.as_deref())?;
-        self.value(lua, why.online)?;
-        self.value(lua, why.std.map(NonZeroUsize::get))?;
-        self.value(lua, why.std_again.map(NonZeroUsize::get))?;
-        self.value(lua, why.derived.map(NonZeroUsize::get))?;
-        self.text(lua, why.membership.as_str())?;
-        self.cgroup(lua, why.cgroup.as_ref())?;
-        self.cgroup(lua, why.cgroup2_elsewhere.as_ref())?;
-        self.value(lua, why.unreadable.len())?;
+        self.text(setting.map(|setting| setting.raw.as_str()))?;
+        self.text(setting.and_then(|setting| setting.error.as_deref()))?;
+        self.affinity(why.affinity.as_ref())?;
+        self.affinity(why.status_affinity.as_ref())?;
+        self.affinity(why.process_affinity.as_ref())?;
+        self.text(why.affinity_error.as_deref())?;
+        self.value(why.online)?;
+        self.value(why.std.map(NonZeroUsize::get))?;
+        self.value(why.std_again.map(NonZeroUsize::get))?;
+        self.value(why.derived.map(NonZeroUsize::get))?;
+        self.text(why.membership.as_str())?;
+        self.cgroup(why.cgroup.as_ref())?;
+        self.cgroup(why.cgroup2_elsewhere.as_ref())?;
+        self.value(why.unreadable.len())?;
         for file in &why.unreadable {
-            self.text(lua, Some(&file.path.to_string_lossy()))?;
-            self.text(lua, Some(&file.error))?;
+            self.text(Some(&file.path.to_string_lossy()))?;
+            self.text(Some(&file.error))?;
         }
-        self.value(lua, why.hypervisor)?;
-        self.value(lua, why.steal.map(|steal| steal.steal_ticks))?;
-        self.value(lua, why.steal.map(|steal| steal.total_ticks))?;
-        self.value(lua, why.steal.map(|steal| steal.share()))?;
-        self.value(lua, why.cgroup_namespace)?;
-        self.value(lua, why.first_answer.map(|first| first.count.get()))?;
-        self.value(lua, why.first_answer.map(|first| first.age.as_secs_f64()))?;
-        self.value(lua, why.findings.len())?;
+        self.value(why.hypervisor)?;
+        self.value(why.steal.map(|steal| steal.steal_ticks))?;
+        self.value(why.steal.map(|steal| steal.total_ticks))?;
+        self.value(why.steal.map(|steal| steal.share()))?;
+        self.value(why.cgroup_namespace)?;
+        self.value(why.first_answer.map(|first| first.count.get()))?;
+        self.value(why.first_answer.map(|first| first.age.as_secs_f64()))?;
+        self.value(why.findings.len())?;
         for finding in &why.findings {
-            self.text(lua, Some(finding.code.as_str()))?;
-            self.text(lua, Some(finding.severity().as_str()))?;
-            self.text(lua, Some(&finding.text))?;
+            self.text(Some(finding.code.as_str()))?;
+            self.text(Some(finding.severity().as_str()))?;
+            self.text(Some(&finding.text))?;
         }
         Ok(())
     }
@@ -211,7 +209,7 @@ impl Wire {
 
 /// An [`Explanation`] read back from explain()'s table, for its report: the inverse of
 /// [`Wire`] and src/explanation.lua. A field a program changed shows changed; one of the
-/// wrong type is an error naming it.
+/// wrong type is an error.
 fn read_back(why: &Table) -> mlua::Result<Explanation> {
     let source: String = why.raw_get("source")?;
     let source = Source::ALL.into_iter().find(|s| s.as_str() == source).ok_or_else(|| {
@@ -296,10 +294,9 @@ fn affinity_back(why: &Table, field: &'static str) -> mlua::Result<Option<Affini
 
 fn cgroup_back(why: &Table, field: &'static str) -> mlua::Result<Option<CgroupReport>> {
     let Some(cgroup) = why.raw_get::<Option<Table>>(field)? else { return Ok(None) };
-    let version = match cgroup.raw_get::<u8>("version")? {
-        1 => CgroupVersion::V1,
-        _ => CgroupVersion::V2,
-    };
+    let number: u8 = cgroup.raw_get("version")?;
+    let version =
+        if number == CgroupVersion::V1.number() { CgroupVersion::V1 } else { CgroupVersion::V2 };
     let mut report = CgroupReport::new(version, cgroup.raw_get("path")?);
     report.mount = cgroup.raw_get::<Option<String>>("mount")?.map(Into::into);
     report.note = cgroup.raw_get("note")?;

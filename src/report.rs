@@ -90,10 +90,7 @@ impl fmt::Display for Explanation {
 }
 
 fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Result {
-    let version = match cgroup.version {
-        CgroupVersion::V1 => 1,
-        CgroupVersion::V2 => 2,
-    };
+    let version = cgroup.version.number();
     match cgroup.quota() {
         Some(quota) => writeln!(f, "cgroup: v{version} {}, quota {}", cgroup.path, cpus(quota))?,
         None => writeln!(f, "cgroup: v{version} {}, no quota", cgroup.path)?,

@@ -14,7 +14,7 @@ pub(crate) fn derive(
     online: Option<usize>,
 ) -> Option<(NonZeroUsize, Source)> {
     let quota = cgroup.and_then(CgroupReport::whole_quota).unwrap_or(usize::MAX).max(1);
-    if let Some(mask) = affinity.filter(|mask| mask.fits_std_set && mask.count > 0) {
+    if let Some(mask) = affinity.filter(|mask| mask.usable_by_std()) {
         // the fractional quota decides the source: 0.5 CPU on a 1-CPU mask still binds
         let binds = cgroup.and_then(CgroupReport::quota).is_some_and(|q| q < mask.count as f64);
         let source = if binds { Source::Cgroup } else { Source::Affinity };

@@ -14,10 +14,6 @@ fn codes(why: &Explanation) -> Vec<&'static str> {
     findings(why).iter().map(|f| f.code.as_str()).collect()
 }
 
-fn text_of(why: &Explanation, code: FindingCode) -> String {
-    text(why, code)
-}
-
 fn text(why: &Explanation, code: FindingCode) -> String {
     let found = findings(why);
     let finding = found.iter().find(|f| f.code == code);
@@ -258,16 +254,17 @@ fn cpu_steal_from_one_percent_with_or_without_the_flag() {
         ..Explanation::unconfined(4)
     };
     assert_eq!(codes(&under(true, 100)), ["cpu-steal"]);
-    let text = text(&under(true, 250), FindingCode::CpuSteal);
-    assert!(text.contains("took 2.5% of its CPU time since boot"), "{text}");
-    assert!(text.contains("(250 of 10000 ticks"), "{text}");
-    assert!(text.contains("the hypervisor flag"), "{text}");
-    assert!(text.contains("KUMO_AVAILABLE_PARALLELISM=<threads>"), "{text}");
+    let flagged = text(&under(true, 250), FindingCode::CpuSteal);
+    assert!(flagged.contains("took 2.5% of its CPU time since boot"), "{flagged}");
+    assert!(flagged.contains("(250 of 10000 ticks"), "{flagged}");
+    assert!(flagged.contains("the hypervisor flag"), "{flagged}");
+    assert!(flagged.contains("KUMO_AVAILABLE_PARALLELISM=<threads>"), "{flagged}");
     // steal below 1%: nothing to say
     assert_eq!(codes(&under(true, 99)), Vec::<&str>::new());
     // steal is only accounted under a hypervisor, flag or not (arm64 has none)
     assert_eq!(codes(&under(false, 5_000)), ["cpu-steal"]);
-    assert!(!text_of(&under(false, 5_000), FindingCode::CpuSteal).contains("flag"));
+    let flagless = text(&under(false, 5_000), FindingCode::CpuSteal);
+    assert!(!flagless.contains("flag"), "{flagless}");
     let unknown = Explanation { hypervisor: None, ..under(true, 5_000) };
     assert_eq!(codes(&unknown), ["cpu-steal"]);
 }
@@ -546,20 +543,20 @@ fn affinity_unreadable_gives_the_kernels_list_and_the_number_to_set() {
         ..Explanation::unconfined(2)
     };
     let confined = denied(Some(Affinity { count: 1, cpus: "0".into(), fits_std_set: true }));
-    let text = text(&confined, FindingCode::AffinityUnreadable);
-    assert!(text.contains("lists 1 CPU (0) in Cpus_allowed_list"), "{text}");
-    assert!(text.contains("set KUMO_AVAILABLE_PARALLELISM=1"), "{text}");
+    let confined_text = text(&confined, FindingCode::AffinityUnreadable);
+    assert!(confined_text.contains("lists 1 CPU (0) in Cpus_allowed_list"), "{confined_text}");
+    assert!(confined_text.contains("set KUMO_AVAILABLE_PARALLELISM=1"), "{confined_text}");
     let whole = denied(Some(mask(2)));
-    let text = text_of(&whole, FindingCode::AffinityUnreadable);
-    assert!(text.contains("which gives the same answer"), "{text}");
-    assert!(!text.contains("KUMO_AVAILABLE_PARALLELISM="), "{text}");
+    let whole_text = text(&whole, FindingCode::AffinityUnreadable);
+    assert!(whole_text.contains("which gives the same answer"), "{whole_text}");
+    assert!(!whole_text.contains("KUMO_AVAILABLE_PARALLELISM="), "{whole_text}");
     // a quota below the list caps the number to set, as std would
     let capped = Explanation {
         cgroup: Some(report_with(&[("/ctr", "100000", "100000")])),
         std: NonZeroUsize::new(1),
         ..denied(Some(mask(2)))
     };
-    let capped_text = text_of(&capped, FindingCode::AffinityUnreadable);
+    let capped_text = text(&capped, FindingCode::AffinityUnreadable);
     assert!(capped_text.contains("which gives the same answer"), "{capped_text}");
 }
 

@@ -1,6 +1,8 @@
 //! The CPU affinity masks of the calling thread (what std counts) and of the process's
 //! main thread, and the online CPU count.
 
+use std::fmt::Write;
+
 /// The CPUs the calling thread may run on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Affinity {
@@ -11,6 +13,14 @@ pub struct Affinity {
     /// Whether the mask fit the 1024-CPU set std passes to `sched_getaffinity`. When it
     /// does not (machines with more CPU ids), std falls back to the online count.
     pub fits_std_set: bool,
+}
+
+impl Affinity {
+    /// Whether std counts this mask: it fit std's set and allows a CPU. Otherwise std
+    /// counts the online CPUs.
+    pub fn usable_by_std(&self) -> bool {
+        self.fits_std_set && self.count > 0
+    }
 }
 
 /// Bits in glibc's `cpu_set_t`, the set std uses.
@@ -143,19 +153,17 @@ fn compact_list(words: &[libc::c_ulong]) -> String {
             bits &= bits - 1;
         }
     }
-    let rendered: Vec<String> = ranges
-        .into_iter()
-        .map(
-            |(first, last)| {
-                if first == last {
-                    first.to_string()
-                } else {
-                    format!("{first}-{last}")
-                }
-            },
-        )
-        .collect();
-    rendered.join(",")
+    let mut list = String::new();
+    for (first, last) in ranges {
+        let separator = if list.is_empty() { "" } else { "," };
+        // writing to a String cannot fail
+        let _ = if first == last {
+            write!(list, "{separator}{first}")
+        } else {
+            write!(list, "{separator}{first}-{last}")
+        };
+    }
+    list
 }
 
 #[cfg(all(test, target_os = "linux"))]

@@ -49,28 +49,31 @@ fn walk_levels(
 ) {
     let mut dir = leaf.to_path_buf();
     while dir.starts_with(mount) {
-        let mut level = CgroupLevel::at(level_path(mount, &dir));
         let cpu_max = read_limit_file(&dir.join(CPU_MAX), unreadable);
+        // the first line's two fields; a file whose first line is missing or has no period
+        // stops std's walk
+        let (limit, period, stops) = match cpu_max.text.as_deref().map(|c| c.lines().next()) {
+            Some(first) => {
+                let mut fields = first.unwrap_or_default().split(' ');
+                let limit = fields.next().filter(|f| !f.is_empty()).map(str::to_owned);
+                let period = fields.next().map(str::to_owned);
+                let stops = first.is_none() || period.is_none();
+                (limit, period, stops)
+            }
+            None => (None, None, false),
+        };
+        let mut level = CgroupLevel::read(level_path(mount, &dir), limit, period);
         level.unreadable = cpu_max.unreadable;
-        if let Some(content) = cpu_max.text {
-            let mut fields = content.lines().next().unwrap_or_default().split(' ');
-            let limit = fields.next().filter(|f| !f.is_empty());
-            let period = fields.next();
-            level = CgroupLevel {
-                unreadable: level.unreadable,
-                ..CgroupLevel::read(level.path, limit.map(str::to_owned), period.map(str::to_owned))
-            };
-            if level.cpus.is_some() {
-                level.burst_us = read_extra_number(&dir.join(CPU_MAX_BURST));
-            }
-            if content.lines().next().is_none() || period.is_none() {
-                report.note = Some(format!(
-                    "{} in {} has no period: std stops walking up there",
-                    CPU_MAX, level.path
-                ));
-                report.levels.push(level);
-                return;
-            }
+        if level.cpus.is_some() {
+            level.burst_us = read_extra_number(&dir.join(CPU_MAX_BURST));
+        }
+        if stops {
+            report.note = Some(format!(
+                "{} in {} has no period: std stops walking up there",
+                CPU_MAX, level.path
+            ));
+            report.levels.push(level);
+            return;
         }
         report.levels.push(level);
         if !dir.pop() {

@@ -38,6 +38,16 @@ pub enum CgroupVersion {
     V2,
 }
 
+impl CgroupVersion {
+    /// 1 or 2, as the report and Lua say it.
+    pub fn number(self) -> u8 {
+        match self {
+            CgroupVersion::V1 => 1,
+            CgroupVersion::V2 => 2,
+        }
+    }
+}
+
 /// One directory of the walk from the process's cgroup up to the hierarchy root. The limit
 /// and period are kept as the kernel wrote them (the report quotes them) and as numbers,
 /// parsed once by [`CgroupLevel::read`].

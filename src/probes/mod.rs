@@ -30,7 +30,7 @@ pub use cgroups::{CgroupLevel, CgroupReport, CgroupVersion, Roots};
 pub use membership::cgroup;
 pub use membership::{CgroupProbe, Membership};
 pub use namespace::{cgroup_namespace, PROC_CGROUP_INIT_INO, PROC_SELF_NS_CGROUP};
-pub use steal::{cpu_steal_now, cpuid_hypervisor, CpuSteal, StealProbe, STEAL_SHARE_MIN};
+pub use steal::{cpu_steal_now, CpuSteal, StealProbe, STEAL_SHARE_MIN};
 
 /// A kernel file that std would read, which exists but could not be read. std counts what
 /// it would have said as "no limit", so the answer may be larger than intended.

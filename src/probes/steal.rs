@@ -1,10 +1,10 @@
 //! Steal time: on a virtual machine whose host is overcommitted, the hypervisor runs other
 //! guests on the CPUs this guest counts, and the kernel tallies the time taken as "steal".
-//! Read once per call, from the counters since boot: never sampled twice, never slept on.
-//! `/proc/stat` is read only where a hypervisor may be present (CPUID's bit on x86, always
-//! elsewhere), since the kernel formats every CPU's and interrupt's counters into it;
-//! `/proc/cpuinfo`, dearer still, is opened only when the steal is large enough to matter,
-//! and only to name the flag.
+//! Read from the counters since boot, never sampled twice nor slept on, and at most once a
+//! second ([`cpu_steal_now`]). `/proc/stat` is read only where a hypervisor may be present
+//! (CPUID's bit on x86, always elsewhere), since the kernel formats every CPU's and
+//! interrupt's counters into it; `/proc/cpuinfo`, dearer still, is opened only when the
+//! steal is large enough to matter, and only to name the flag.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -67,7 +67,7 @@ pub struct StealProbe {
 /// kernel formats for every CPU and interrupt, need not be read. Asked once per process:
 /// under a hypervisor CPUID itself exits to it, which can cost as much as std's whole call,
 /// and the answer does not change while the process runs.
-pub fn cpuid_hypervisor() -> Option<bool> {
+fn cpuid_hypervisor() -> Option<bool> {
     static HYPERVISOR: OnceLock<Option<bool>> = OnceLock::new();
     *HYPERVISOR.get_or_init(ask_cpuid)
 }
@@ -101,7 +101,12 @@ static LAST_READING: Mutex<Option<(Instant, StealProbe)>> = Mutex::new(None);
 /// [`cpu_steal`] of the real files, read at most once per [`STEAL_READING_LIFETIME`] in
 /// this process: the kernel formats every CPU's and interrupt's counters into `/proc/stat`
 /// on each open, which would otherwise cost explain() about as much as std's whole call.
+/// Nothing is read where CPUID says no hypervisor is present: steal is only ever accounted
+/// under one.
 pub fn cpu_steal_now() -> StealProbe {
+    if cpuid_hypervisor() == Some(false) {
+        return StealProbe::default();
+    }
     let mut last = LAST_READING.lock().ok();
     if let Some(Some((taken, reading))) = last.as_deref() {
         if taken.elapsed() < STEAL_READING_LIFETIME {
