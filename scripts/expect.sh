@@ -13,6 +13,14 @@ describe() { [ "$PHASE" = expect ] && DESCRIPTION=$1; return 0; }
 expect() { [ "$PHASE" = expect ] && { EXPECT=$1; EXPECT_SOURCE=$2; EXPECT_STD=${3:-$1}; }; return 0; }
 # findings CODE...: explain().findings' codes, as a set; none unless a case says so.
 findings() { [ "$PHASE" = expect ] && EXPECT_FINDINGS+=" $*"; return 0; }
+# expect_row DESCRIPTION EXPECTATION CODES: a case table row's expectations, as written there:
+# EXPECTATION is "VALUE SOURCE [STD]" with $NCPU and the like expanded, CODES the finding
+# codes or "-" for none; surrounding blanks are the table's.
+expect_row() {
+  eval "describe \"$(echo $1)\""
+  eval "expect $2"
+  [ "$(echo $3)" = - ] || findings $3
+}
 # The CPUs this process's affinity mask allows: nproc without the OpenMP variables, which
 # would otherwise cap (OMP_THREAD_LIMIT) or replace (OMP_NUM_THREADS) its answer.
 allowed_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }

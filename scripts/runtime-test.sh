@@ -39,6 +39,8 @@ make -s --no-print-directory module LUA=lua5.4 >/dev/null && make -s --no-print-
 std_reference=$(make -s --no-print-directory std-reference | tail -n 1) || fail_lane "make std-reference failed"
 host=$(make -s --no-print-directory host | tail -n 1) || fail_lane "make host failed"
 ROOT=$BUNDLE/rootfs
+KUMO=$PWD/$ROOT/kumo              # the bundle's /kumo, as the host sees it
+RUNSC_STATE=$PWD/$WORK/runsc-state
 rm -rf "$WORK" && mkdir -p "$ROOT"/{proc,sys,dev,tmp,kumo/lua/scenarios} || fail_lane "mkdir $ROOT failed"
 add_busybox "$ROOT" || fail_lane "could not copy busybox"
 for program in lua5.4 luajit; do
@@ -48,15 +50,17 @@ done
 add_program "$ROOT" "$std_reference" /kumo/bin/std_parallelism && add_program "$ROOT" "$host" /kumo/bin/policy_host \
   || fail_lane "could not copy the test programs"
 cp lua/scenarios/probe.lua lua/scenarios/live.lua "$ROOT/kumo/lua/scenarios/"
-# Inside: every program once, each output behind a "== NAME" line.
+# Every program once, each output behind a "== NAME" line, from the /kumo tree at $1: the
+# bundle's own inside a container, the same files on the host's filesystem for firejail and
+# bwrap, which keep it.
 cat >"$ROOT/kumo/probe-all" <<'EOF'
 #!/bin/sh
-cd /kumo
-echo "== std"; /kumo/bin/std_parallelism 2>&1
+kumo=${1:-/kumo}
+echo "== std"; "$kumo/bin/std_parallelism" 2>&1
 for lua in lua5.4 luajit; do
-  echo "== $lua"; LUA_CPATH="/kumo/lua/$lua/?.so" $lua lua/scenarios/probe.lua 2>&1
+  echo "== $lua"; LUA_CPATH="$kumo/lua/$lua/?.so" $lua "$kumo/lua/scenarios/probe.lua" 2>&1
 done
-echo "== host"; /kumo/bin/policy_host lua/scenarios/probe.lua 2>&1
+echo "== host"; "$kumo/bin/policy_host" "$kumo/lua/scenarios/probe.lua" 2>&1
 EOF
 chmod +x "$ROOT/kumo/probe-all"
 (cd "$BUNDLE" && runc spec && mv config.json spec.json) || fail_lane "runc spec failed"
@@ -96,8 +100,8 @@ remove_cgroup() { # DIR: the case's cgroups, leaf first (runc removes its own)
   while [ -n "$dir" ] && [ "$dir" != . ]; do rmdir "$CG/cpu/$dir" 2>/dev/null; dir=$(dirname "$dir"); done
 }
 
-# run_case ROW: runs the probes inside and prints their output.
-inside() { # RUNTIME SETTING...
+# inside RUNTIME SETTING...: runs every program in the case's runtime, prints their output.
+inside() {
   local runtime=$1 setting taskset=() outer='' parent=''
   shift
   for setting in "$@"; do
@@ -117,29 +121,19 @@ inside() { # RUNTIME SETTING...
       runc delete -f "$id" >/dev/null 2>&1 ;;
     runsc)
       config_for "$@"
-      (cd "$BUNDLE" && "${taskset[@]}" runsc --network=none --root "$PWD/../runsc-state" run "$id" </dev/null 2>&1)
-      runsc --root "$BUNDLE/../runsc-state" delete -force "$id" >/dev/null 2>&1 ;;
+      (cd "$BUNDLE" && "${taskset[@]}" runsc --network=none --root "$RUNSC_STATE" run "$id" </dev/null 2>&1)
+      runsc --root "$RUNSC_STATE" delete -force "$id" >/dev/null 2>&1 ;;
     firejail)
-      (cd "$ROOT/kumo" && "${taskset[@]}" firejail --quiet --noprofile --seccomp.drop=sched_getaffinity \
-        --seccomp-error-action=EPERM sh "$PWD/probe-all-host" 2>&1) ;;
+      "${taskset[@]}" firejail --quiet --noprofile --seccomp.drop=sched_getaffinity \
+        --seccomp-error-action=EPERM sh "$KUMO/probe-all" "$KUMO" 2>&1 ;;
     bwrap)
       make_cgroup "kumo-runtime-$$/$CASE" "$outer" || { echo "could not make the case's cgroup"; return; }
       sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG/cpu/kumo-runtime-$$/$CASE" \
-        bwrap --bind / / --proc /proc --dev /dev --tmpfs /sys/fs/cgroup --chdir "$PWD/$ROOT/kumo" \
-        sh "$PWD/$ROOT/kumo/probe-all-host" 2>&1 ;;
+        bwrap --bind / / --proc /proc --dev /dev --tmpfs /sys/fs/cgroup \
+        sh "$KUMO/probe-all" "$KUMO" 2>&1 ;;
   esac
   remove_cgroup "kumo-runtime-$$/$CASE"
 }
-
-# The probes from the host's own filesystem (firejail and bwrap keep it): the same programs.
-cat >"$ROOT/kumo/probe-all-host" <<EOF
-#!/bin/sh
-echo "== std"; "$PWD/$ROOT/kumo/bin/std_parallelism" 2>&1
-for lua in lua5.4 luajit; do
-  echo "== \$lua"; LUA_CPATH="$PWD/$ROOT/kumo/lua/\$lua/?.so" \$lua "$PWD/lua/scenarios/probe.lua" 2>&1
-done
-echo "== host"; "$PWD/$ROOT/kumo/bin/policy_host" "$PWD/lua/scenarios/probe.lua" 2>&1
-EOF
 
 # section OUTPUT NAME: the lines under "== NAME".
 section() { awk -v name="== $2" '$0 == name { on = 1; next } /^== / { on = 0 } on' <<<"$1"; }

@@ -202,9 +202,7 @@ expectations() { # NAME
   reset_expectations
   PIN='' PIN_THREAD='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP=''
   scenario_row "$1" || return 1
-  describe "$(echo $ROW_DESCRIPTION)"
-  eval "expect $ROW_EXPECT"
-  [ "$(echo $ROW_CODES)" = - ] || findings $ROW_CODES
+  expect_row "$ROW_DESCRIPTION" "$ROW_EXPECT" "$ROW_CODES"
   eval "$ROW_SETUP"
   # a runner outside the kernel's initial cgroup namespace shows it in every scenario
   [ -z "$RUNNER_NAMESPACE" ] || [ "$RUNNER_NAMESPACE" = "cgroup:[4026531835]" ] || findings cgroup-namespace

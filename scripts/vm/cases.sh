@@ -64,9 +64,7 @@ launch() {
 run_case() { # NAME DESCRIPTION EXPECTATION CODES SETUP
   reset_expectations
   RUN_CGROUPS=() WRAP=() OVERRIDE='' LAYOUT_ERROR='' AFTER='' CASE_NAME=$1
-  eval "describe \"$2\""
-  eval "expect $3"
-  [ "$(echo $4)" = - ] || findings $4
+  expect_row "$2" "$3" "$4"
   eval "$5"
   if [ -n "$LAYOUT_ERROR" ]; then
     tap not-ok "$DESCRIPTION: layout" "$LAYOUT_ERROR"
@@ -161,7 +159,7 @@ run_cases() { # BOOT
   # the table on fd 3: the programs a case runs keep the console's stdin
   while IFS='|' read -r -u 3 boot name description expectation codes setup; do
     [ "${boot// /}" = "$1" ] || continue
-    run_case "$(echo $name)" "$(echo $description)" "$expectation" "$codes" "$setup"
+    run_case "$(echo $name)" "$description" "$expectation" "$codes" "$setup"
   done 3<<<"$CASE_TABLE"
 }
 
