@@ -66,26 +66,20 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
 
-mod diagnose;
+mod binding;
 mod error;
 mod explain;
-mod explanation;
-mod finding;
-mod kubernetes;
-mod lua;
 mod parallelism;
-mod report;
-mod std_rule;
 mod variable;
 // Only Linux has the kernel files explain() reads; elsewhere the types stay, unused.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 mod probes;
 
+pub use binding::{build_module, register, MODULE_NAME, VERSION};
 pub use error::{Error, OverrideProblem};
 pub use explain::explain;
-pub use explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
-pub use finding::{Finding, FindingCode, Severity};
-pub use lua::{build_module, register, MODULE_NAME, VERSION};
+pub use explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+pub use explain::finding::{Finding, FindingCode, Severity};
 pub use parallelism::{available_parallelism, parse_override};
 pub use probes::{
     Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, UnreadableFile,

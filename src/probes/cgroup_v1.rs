@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{level_path, CgroupLevel, CgroupReport, Roots};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport, Roots, CPU_SHARES};
 use super::{mountinfo, read_extra_number, read_limit_file, UnreadableFile};
 
 /// Microseconds of CPU time per period the group may use; -1 when unlimited.
@@ -13,8 +13,6 @@ const CFS_QUOTA_US: &str = "cpu.cfs_quota_us";
 const CFS_PERIOD_US: &str = "cpu.cfs_period_us";
 /// Microseconds per period the group may run above its quota from time saved earlier.
 const CFS_BURST_US: &str = "cpu.cfs_burst_us";
-/// The group's relative weight under contention; 1024 by default.
-const CPU_SHARES: &str = "cpu.shares";
 /// std reads mountinfo through a `BufReader` of this (its default) capacity: the same
 /// reads, so the kernel formats no more of a long mountinfo for explain() than for std.
 const MOUNTINFO_BUFFER: usize = 8 * 1024;

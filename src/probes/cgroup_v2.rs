@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::cgroups::{level_path, CgroupLevel, CgroupReport};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport, CPU_WEIGHT};
 use super::{read_extra_number, read_limit_file, UnreadableFile};
 
 /// Lists the controllers enabled in a cgroup2 directory; its presence marks cgroup2.
@@ -11,8 +11,6 @@ const CGROUP_CONTROLLERS: &str = "cgroup.controllers";
 const CPU_MAX: &str = "cpu.max";
 /// Microseconds per period the group may run above `cpu.max` from time saved earlier.
 const CPU_MAX_BURST: &str = "cpu.max.burst";
-/// The group's relative weight under contention, 1 to 10000; 100 by default.
-const CPU_WEIGHT: &str = "cpu.weight";
 
 /// Walks from the leaf up to `mount`, as std does (std only ever passes `/sys/fs/cgroup`):
 /// only when the leaf has `cgroup.controllers`, and stopping at a `cpu.max` whose first

@@ -38,12 +38,33 @@ pub enum CgroupVersion {
     V2,
 }
 
+/// v1: the group's relative weight under contention; 1024 by default.
+pub(crate) const CPU_SHARES: &str = "cpu.shares";
+/// v2: the group's relative weight under contention, 1 to 10000; 100 by default.
+pub(crate) const CPU_WEIGHT: &str = "cpu.weight";
+
 impl CgroupVersion {
     /// 1 or 2, as the report and Lua say it.
     pub fn number(self) -> u8 {
         match self {
             CgroupVersion::V1 => 1,
             CgroupVersion::V2 => 2,
+        }
+    }
+
+    /// The file a cgroup's CPU weight is in: `cpu.shares` (v1) or `cpu.weight` (v2).
+    pub fn weight_file(self) -> &'static str {
+        match self {
+            CgroupVersion::V1 => CPU_SHARES,
+            CgroupVersion::V2 => CPU_WEIGHT,
+        }
+    }
+
+    /// The weight of a cgroup nobody configured: 1024 shares (v1), weight 100 (v2).
+    pub fn default_weight(self) -> u64 {
+        match self {
+            CgroupVersion::V1 => 1024,
+            CgroupVersion::V2 => 100,
         }
     }
 }

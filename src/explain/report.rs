@@ -2,19 +2,10 @@
 
 use std::fmt;
 
-use crate::explanation::{Explanation, Source};
-use crate::probes::{CgroupReport, CgroupVersion, PROC_CGROUP_INIT_INO};
+use super::explanation::{Explanation, Source};
+use super::format::{age, cpus};
+use crate::probes::{CgroupReport, PROC_CGROUP_INIT_INO};
 use crate::variable::OVERRIDE_VAR;
-
-/// "1 CPU", "1.5 CPUs", "4 CPUs".
-pub(crate) fn cpus(count: impl fmt::Display) -> String {
-    let count = count.to_string();
-    if count == "1" {
-        "1 CPU".to_owned()
-    } else {
-        format!("{count} CPUs")
-    }
-}
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -123,31 +114,18 @@ fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
         writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}", level.path)?;
     }
     if let Some(weight) = cgroup.weight {
-        let (file, default) = weight_file(cgroup.version);
-        writeln!(f, "  {file}: {weight} (default {default})")?;
+        let version = cgroup.version;
+        writeln!(
+            f,
+            "  {}: {weight} (default {})",
+            version.weight_file(),
+            version.default_weight()
+        )?;
     }
     if let Some(note) = &cgroup.note {
         writeln!(f, "  note: {note}")?;
     }
     Ok(())
-}
-
-/// "42 s", "3 min 5 s", "2 h 10 min": how long ago, to the second.
-pub(crate) fn age(age: std::time::Duration) -> String {
-    let seconds = age.as_secs();
-    match seconds {
-        0..=59 => format!("{seconds} s"),
-        60..=3599 => format!("{} min {} s", seconds / 60, seconds % 60),
-        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
-    }
-}
-
-/// The file a leaf's weight comes from in this cgroup version, and its default.
-pub(crate) fn weight_file(version: CgroupVersion) -> (&'static str, u64) {
-    match version {
-        CgroupVersion::V1 => ("cpu.shares", 1024),
-        CgroupVersion::V2 => ("cpu.weight", 100),
-    }
 }
 
 impl Explanation {
@@ -192,7 +170,7 @@ mod tests {
     use std::num::NonZeroUsize;
 
     use super::*;
-    use crate::explanation::tests::{mask, report_with};
+    use crate::explain::explanation::tests::{mask, report_with};
 
     /// One level, `/pod/ctr`, with `cpu.max` = `limit period`.
     fn quota_of(limit: &str, period: &str) -> CgroupReport {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use mlua::{Function, IntoLua, Lua, MultiValue, Table, Value};
 
 use crate::explain;
-use crate::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
-use crate::finding::{Finding, FindingCode};
+use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+use crate::explain::finding::{Finding, FindingCode};
 use crate::parallelism;
 use crate::probes::{
     Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, UnreadableFile,
@@ -356,13 +356,13 @@ mod annotation_tests {
     use std::num::NonZeroUsize;
 
     use super::*;
-    use crate::explanation::{FirstAnswer, OverrideSetting, Source};
-    use crate::finding::{Finding, FindingCode, Severity};
+    use crate::explain::explanation::{FirstAnswer, OverrideSetting, Source};
+    use crate::explain::finding::{Finding, FindingCode, Severity};
     use crate::probes::{CgroupLevel, CpuSteal, Membership, UnreadableFile};
 
     type Classes = BTreeMap<String, BTreeSet<String>>;
 
-    const META: &str = include_str!("../lua/library/kumo_parallelism.lua");
+    const META: &str = include_str!("../../lua/library/kumo_parallelism.lua");
 
     /// `---@class Name` opens a class; `---@field name` and `function module.name(` add to it.
     /// A class annotated twice fails: the editor would merge the two silently.
@@ -436,7 +436,7 @@ mod annotation_tests {
             source: Source::Cgroup,
             override_setting: Some(OverrideSetting { raw: "x".into(), error: Some("bad".into()) }),
             affinity_error: Some("EPERM".into()),
-            status_affinity: Some(crate::explanation::tests::mask(2)),
+            status_affinity: Some(crate::explain::explanation::tests::mask(2)),
             std: NonZeroUsize::new(1),
             std_again: NonZeroUsize::new(1),
             cgroup2_elsewhere: Some(cgroup.clone()),

@@ -5,13 +5,20 @@
 //! It never fails: a bad override is reported in the result, because explain() is how a
 //! person finds it.
 
-use crate::diagnose;
-use crate::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+pub(crate) mod diagnose;
+pub(crate) mod explanation;
+pub(crate) mod finding;
+mod format;
+mod kubernetes;
+mod report;
+mod std_rule;
+
+use self::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+use self::std_rule::derive;
 use crate::parallelism;
 #[cfg(target_os = "linux")]
 use crate::probes::{self, Roots};
 use crate::probes::{Affinity, CgroupProbe, StealProbe};
-use crate::std_rule::derive;
 use crate::variable::OVERRIDE_VAR;
 
 /// Explains the answer of [`available_parallelism`](crate::available_parallelism) in

@@ -5,9 +5,9 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use super::*;
-use crate::explanation::tests::{mask, mounted, report_with};
-use crate::explanation::{FirstAnswer, OverrideSetting};
-use crate::finding::Severity;
+use crate::explain::explanation::tests::{mask, mounted, report_with};
+use crate::explain::explanation::{FirstAnswer, OverrideSetting};
+use crate::explain::finding::Severity;
 use crate::probes::{Affinity, CgroupReport, CpuSteal};
 
 fn codes(why: &Explanation) -> Vec<&'static str> {

@@ -6,14 +6,14 @@
 
 use std::path::Path;
 
-use crate::explanation::{Explanation, Source};
-use crate::finding::{Finding, FindingCode};
-use crate::kubernetes;
+use super::explanation::{Explanation, Source};
+use super::finding::{Finding, FindingCode};
+use super::format::{age, cpus};
+use super::kubernetes;
+use super::std_rule::derive;
 use crate::probes::{
     CgroupLevel, CgroupVersion, Membership, UnreadableFile, PROC_CGROUP_INIT_INO, STEAL_SHARE_MIN,
 };
-use crate::report::{age, cpus, weight_file};
-use crate::std_rule::derive;
 use crate::variable::OVERRIDE_VAR;
 
 /// A rule: the text of each finding of its code (most rules find at most one).
@@ -413,7 +413,7 @@ fn request(cpus: f64) -> String {
 
 fn requests_only(why: &Explanation) -> Option<String> {
     let cgroup = why.cgroup.as_ref().filter(|cgroup| cgroup.quota().is_none())?;
-    let (file, default) = weight_file(cgroup.version);
+    let (file, default) = (cgroup.version.weight_file(), cgroup.version.default_weight());
     let weight = cgroup.weight.filter(|&weight| weight != default && weight > 0)?;
     let best_effort = match cgroup.version {
         CgroupVersion::V1 => weight == kubernetes::BEST_EFFORT_SHARES,

@@ -3,7 +3,7 @@
 
 use std::num::NonZeroUsize;
 
-use crate::explanation::Source;
+use super::explanation::Source;
 use crate::probes::{Affinity, CgroupReport};
 
 /// std's rule: the quota (at least 1) caps the affinity count; without a usable mask, it
@@ -26,7 +26,7 @@ pub(crate) fn derive(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explanation::tests::{mask, report_with};
+    use crate::explain::explanation::tests::{mask, report_with};
 
     /// One level, `/pod/ctr`, with `cpu.max` = `limit period`.
     fn quota_of(limit: &str, period: &str) -> CgroupReport {

@@ -6,7 +6,7 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use crate::finding::Finding;
+use super::finding::Finding;
 use crate::probes::{Affinity, CgroupReport, CpuSteal, Membership, UnreadableFile};
 
 /// What decided the number.
