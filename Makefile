@@ -18,7 +18,7 @@ export KUMO_LUAS := $(LUAS)
 export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
 
 .PHONY: run test module modules bench clean luas std-reference host rock-install host-check \
-	kumod-hosts vm-test runtime-test
+	kumod-hosts vm-test runtime-test docs
 
 run:
 	$(CARGO) run --quiet --release --example policy_host -- lua/examples/policy.lua
@@ -50,6 +50,12 @@ bench: modules
 
 clean:
 	rm -rf target
+
+# The documents generated from the code: lua/library/kumo_parallelism.lua and the README's
+# tables of explain()'s fields and findings (src/binding/annotations.rs); make test fails
+# when a committed copy is not current.
+docs:
+	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib binding::annotations
 
 # The std reference: prints std::thread::available_parallelism(), nothing else.
 STD_REFERENCE := target/build/std_parallelism/release/std_parallelism

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::explanation::{Explanation, Source};
-use super::finding::{Finding, FindingCode};
+use super::finding::{finding_table, Finding, FindingCode};
 use super::format::{age, cpus};
 use super::kubernetes;
 use super::std_rule::derive;
@@ -19,32 +19,32 @@ use crate::variable::OVERRIDE_VAR;
 /// A rule: the text of each finding of its code (most rules find at most one).
 type Rule = fn(&Explanation) -> Vec<String>;
 
-/// Every rule, in the order of [`FindingCode`] (a test holds the two in step).
-const RULES: [(FindingCode, Rule); 19] = [
-    (FindingCode::OverrideInvalid, |why| one(override_invalid(why))),
-    (FindingCode::OverrideReplacesDetection, |why| one(override_replaces_detection(why))),
-    (FindingCode::QuotaBelowOne, |why| quota(why, FindingCode::QuotaBelowOne)),
-    (FindingCode::QuotaFloored, |why| quota(why, FindingCode::QuotaFloored)),
-    (FindingCode::QuotaAboveCpus, |why| quota(why, FindingCode::QuotaAboveCpus)),
-    (FindingCode::ThreadPinned, |why| one(thread_pinned(why))),
-    (FindingCode::AffinityUnreadable, |why| one(affinity_unreadable(why))),
-    (FindingCode::CgroupUnreadable, |why| why.unreadable.iter().map(cgroup_unreadable).collect()),
-    (FindingCode::Cgroup2Elsewhere, |why| one(cgroup2_elsewhere(why))),
-    (FindingCode::CgroupfsUnmounted, |why| one(cgroupfs_unmounted(why))),
-    (FindingCode::CgroupsInvisible, |why| one(cgroups_invisible(why))),
-    (FindingCode::DetectionChanged, |why| one(detection_changed(why))),
-    (FindingCode::ProbeMismatch, |why| one(probe_mismatch(why))),
-    (FindingCode::ChangedSinceFirstCall, |why| one(changed_since_first_call(why))),
-    (FindingCode::CpuSteal, |why| one(cpu_steal(why))),
-    (FindingCode::MountinfoScan, |why| one(mountinfo_scan(why))),
-    (FindingCode::QuotaBurst, |why| one(quota_burst(why))),
-    (FindingCode::CgroupNamespace, |why| one(cgroup_namespace(why))),
-    (FindingCode::RequestsOnly, |why| one(requests_only(why))),
-];
-
-fn one(text: Option<String>) -> Vec<String> {
-    text.into_iter().collect()
+/// What a rule function returns: at most one text, or one per thing found.
+trait Texts {
+    fn texts(self) -> Vec<String>;
 }
+
+impl Texts for Option<String> {
+    fn texts(self) -> Vec<String> {
+        self.into_iter().collect()
+    }
+}
+
+impl Texts for Vec<String> {
+    fn texts(self) -> Vec<String> {
+        self
+    }
+}
+
+/// The rule of every row of the finding table, in its order.
+macro_rules! define_rules {
+    ($($variant:ident, $code:literal, $severity:ident, $rule:ident,
+       when: $when:literal, says: $says:literal;)*) => {
+        const RULES: [(FindingCode, Rule); FindingCode::ALL.len()] =
+            [$((FindingCode::$variant, |why| Texts::texts($rule(why)))),*];
+    };
+}
+finding_table!(define_rules);
 
 /// Every finding that applies to `why`, in the order of [`FindingCode`].
 pub(crate) fn findings(why: &Explanation) -> Vec<Finding> {
@@ -134,9 +134,16 @@ fn quota_code(quota: f64, allowed: usize) -> Option<FindingCode> {
     }
 }
 
-/// The finding of code `wanted`, when the effective quota is of that kind.
-fn quota(why: &Explanation, wanted: FindingCode) -> Vec<String> {
-    one(quota_text(why, wanted))
+fn quota_below_one(why: &Explanation) -> Option<String> {
+    quota_text(why, FindingCode::QuotaBelowOne)
+}
+
+fn quota_floored(why: &Explanation) -> Option<String> {
+    quota_text(why, FindingCode::QuotaFloored)
+}
+
+fn quota_above_cpus(why: &Explanation) -> Option<String> {
+    quota_text(why, FindingCode::QuotaAboveCpus)
 }
 
 fn quota_text(why: &Explanation, wanted: FindingCode) -> Option<String> {
@@ -224,7 +231,11 @@ fn affinity_unreadable(why: &Explanation) -> Option<String> {
     }
 }
 
-fn cgroup_unreadable(file: &UnreadableFile) -> String {
+fn cgroup_unreadable(why: &Explanation) -> Vec<String> {
+    why.unreadable.iter().map(unreadable_file).collect()
+}
+
+fn unreadable_file(file: &UnreadableFile) -> String {
     let counted = match file.path.file_name().and_then(|name| name.to_str()) {
         Some("cgroup") => "no cgroup at all, so no quota",
         Some("mountinfo") => "no cpu hierarchy, so no quota",

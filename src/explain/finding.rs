@@ -1,8 +1,116 @@
 //! What a finding is: a condition that makes the number mislead, with a stable code for
 //! programs, a severity, and a sentence for people (the facts with their numbers, then what
 //! to change).
+//!
+//! Every code is one row of [`finding_table!`]: its name in Rust and in Lua, its severity,
+//! the rule that finds it, when it applies and what its text says. The enum, its lists and
+//! strings, the rule order in `diagnose.rs`, the README's table of findings and the LuaCATS
+//! type file all come from that one table.
 
 use std::fmt;
+
+/// The one table of findings, in the order explain() reports them. Each row:
+/// `Variant, "code", Severity, rule, when: "...", says: "...";` where `rule` is the function
+/// in `diagnose.rs` that finds it, `when` says when it applies (the enum variant's doc, the
+/// README's "when" column) and `says` what its text gives. `finding_table!(callback)` hands
+/// the rows to `callback!`.
+macro_rules! finding_table {
+    ($callback:ident) => {
+        $callback! {
+    OverrideInvalid, "override-invalid", Warning, override_invalid,
+        when: "the override is set and invalid",
+        says: "that `available_parallelism()` raises, the error message, and what detection \
+            would answer";
+    OverrideReplacesDetection, "override-replaces-detection", Note, override_replaces_detection,
+        when: "a valid override is set",
+        says: "the override, the answer, and what detection would answer now";
+    QuotaBelowOne, "quota-below-one", Warning, quota_below_one,
+        when: "the effective cgroup quota is below 1 CPU (std answers 1)",
+        says: "the quota and where it is set, that one busy thread already exceeds it and will \
+            be throttled, and the setting for 1 CPU";
+    QuotaFloored, "quota-floored", Warning, quota_floored,
+        when: "the effective quota decides and is not whole (1.5 → 1)",
+        says: "the quota, the floored answer, that rounding up (Go 1.25, .NET, num_cpus) would \
+            give the ceiling, and the settings for it";
+    QuotaAboveCpus, "quota-above-cpus", Note, quota_above_cpus,
+        when: "a quota is set but at or above the CPUs the affinity mask allows (the online \
+            CPUs when the mask is unreadable)",
+        says: "the quota and the CPU count, and that it limits nothing";
+    ThreadPinned, "thread-pinned", Warning, thread_pinned,
+        when: "the calling thread may use fewer CPUs than the process's main thread",
+        says: "both counts and CPU lists, and that std counts the calling thread";
+    AffinityUnreadable, "affinity-unreadable", Warning, affinity_unreadable,
+        when: "the calling thread's mask could not be read (a seccomp profile or firejail \
+            denying `sched_getaffinity`), so the online count was used",
+        says: "the error; the CPUs `Cpus_allowed_list` in `/proc/thread-self/status` names, and \
+            the exact override std would have answered with them (or that they give the same \
+            answer); without that file, that the answer may overcount";
+    CgroupUnreadable, "cgroup-unreadable", Warning, cgroup_unreadable,
+        when: "`/proc/self/cgroup`, `/proc/self/mountinfo` (v1) or a limit file std would read \
+            exists but could not be read (a missing file is normal); one finding per file",
+        says: "the path, the error, what std counted instead, and that the answer may overcount";
+    Cgroup2Elsewhere, "cgroup2-elsewhere", Warning, cgroup2_elsewhere,
+        when: "std found no cgroup2 directory for this process under `/sys/fs/cgroup`, but \
+            cgroup2 is mounted elsewhere and the process's cgroup there has a quota",
+        says: "the mount point, the quota there, and the number it would have given";
+    CgroupfsUnmounted, "cgroupfs-unmounted", Warning, cgroupfs_unmounted,
+        when: "`/proc/self/cgroup` places the process in a cgroup, on the v1 cpu controller or \
+            on v2, but no mounted cgroup filesystem shows it (none mounted, as a container \
+            without the cgroup mount; or hidden, as by `bwrap --tmpfs /sys/fs/cgroup`); not \
+            for the machine's own root cgroup, which has no quota",
+        says: "that no quota could be read while the kernel may enforce one, and to mount \
+            cgroupfs read-only at `/sys/fs/cgroup` as Docker does, or set the override";
+    CgroupsInvisible, "cgroups-invisible", Warning, cgroups_invisible,
+        when: "`/proc/self/cgroup` is empty or missing, as under gVisor or on a kernel without \
+            cgroups",
+        says: "that a limit on the sandbox is enforced outside it and cannot be counted, and \
+            that the CPUs counted are the sandbox's own";
+    DetectionChanged, "detection-changed", Warning, detection_changed,
+        when: "`derived` differs from `std`, and std asked again answers differently: the \
+            kernel's answer changed between the reads",
+        says: "the numbers, and to ask again rather than keep the number";
+    ProbeMismatch, "probe-mismatch", Warning, probe_mismatch,
+        when: "`derived` differs from `std`, and std asked again answers the same: explain()'s \
+            copy of std's rule disagrees with this std (std's rule is private and has \
+            changed before)",
+        says: "both numbers, the rustc the module was built with, and to report a bug with the \
+            report attached";
+    ChangedSinceFirstCall, "changed-since-first-call", Warning, changed_since_first_call,
+        when: "the answer differs from the first one this process got",
+        says: "both numbers and how long ago the first was taken, and that pools sized at start \
+            (by kumod and most hosts) are sized for a number that no longer holds: after an \
+            in-place pod resize (GA in Kubernetes 1.35), `runc update`, or a move to another \
+            cgroup, resize them or restart";
+    CpuSteal, "cpu-steal", Note, cpu_steal,
+        when: "steal time since boot is at least 1% of all CPU time; steal is only accounted \
+            under a hypervisor's paravirtual clock, so no CPU flag is needed (arm64 guests \
+            have none); the x86 `hypervisor` flag, where present, is named",
+        says: "the share and the ticks, that the CPUs counted may be shared with other guests, \
+            and to set the override to what the guest really gets";
+    MountinfoScan, "mountinfo-scan", Note, mountinfo_scan,
+        when: "on cgroup v1 the cpu controller is at neither `/sys/fs/cgroup/cpu` nor \
+            `cpu,cpuacct`, and std reads at least 1,000 lines of mountinfo to find it",
+        says: "how many lines std reads on every call, and that mounting the controller at \
+            `/sys/fs/cgroup/cpu` or setting the override makes the scan go away";
+    QuotaBurst, "quota-burst", Note, quota_burst,
+        when: "the level whose quota binds has a burst allowance (`cpu.max.burst`, or v1 \
+            `cpu.cfs_burst_us` > 0)",
+        says: "that level, its burst in CPUs over its quota, and that the answer uses the \
+            steady-state quota";
+    CgroupNamespace, "cgroup-namespace", Note, cgroup_namespace,
+        when: "`/proc/self/ns/cgroup` names a namespace other than the initial one (inode \
+            4026531835, `PROC_CGROUP_INIT_INO`); nothing when the link cannot be read",
+        says: "that cgroups above the namespace's root are invisible, so a tighter quota on a \
+            pod or slice would be enforced but not counted, and to set the override if it is \
+            below the answer";
+    RequestsOnly, "requests-only", Note, requests_only,
+        when: "no level has a quota, but the leaf's weight is not the default (a Kubernetes \
+            request without a limit, or BestEffort)",
+        says: "see below; the number itself never follows the weight (see JDK-8281181)";
+        }
+    };
+}
+pub(crate) use finding_table;
 
 /// One condition explain() found; [`Explanation::findings`](crate::Explanation::findings)
 /// lists them in the order of [`FindingCode`].
@@ -50,134 +158,60 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The conditions, in the order explain() reports them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum FindingCode {
-    /// `KUMO_AVAILABLE_PARALLELISM` is set and invalid: `available_parallelism()` raises.
-    OverrideInvalid,
-    /// A valid override replaces what detection would answer.
-    OverrideReplacesDetection,
-    /// The binding cgroup quota is below 1 CPU: std answers 1, and one thread is throttled.
-    QuotaBelowOne,
-    /// The binding quota is not whole and std floors it (1.5 CPUs gives 1).
-    QuotaFloored,
-    /// A quota is set but at or above the CPUs the affinity mask allows: it limits nothing.
-    QuotaAboveCpus,
-    /// The calling thread may use fewer CPUs than the process's main thread.
-    ThreadPinned,
-    /// The calling thread's mask could not be read, so the online count was used.
-    AffinityUnreadable,
-    /// A cgroup file std would read exists but could not be read: counted as no limit.
-    CgroupUnreadable,
-    /// cgroup2 is mounted elsewhere than `/sys/fs/cgroup` with a quota std never reads.
-    Cgroup2Elsewhere,
-    /// `/proc/self/cgroup` names a cgroup that no mounted cgroup filesystem shows, so no
-    /// quota could be read, though the kernel may enforce one.
-    CgroupfsUnmounted,
-    /// `/proc/self/cgroup` is empty or missing (gVisor, a kernel without cgroups): a limit
-    /// on the sandbox is enforced outside it.
-    CgroupsInvisible,
-    /// std's answer and the probes' differ, and std itself answered differently when asked
-    /// again: the kernel's answer changed between the reads.
-    DetectionChanged,
-    /// The probes derive another number than std, and std answers the same when asked
-    /// again: explain()'s copy of std's rule disagrees with this std.
-    ProbeMismatch,
-    /// The answer differs from the first one this process got: pools sized at start are
-    /// sized for a number that no longer holds.
-    ChangedSinceFirstCall,
-    /// Steal time of at least 1% of CPU time since boot: the CPUs counted may be shared
-    /// with other guests (an overcommitted VM).
-    CpuSteal,
-    /// On cgroup v1, std scans at least 1,000 lines of mountinfo on every call to find the
-    /// cpu controller, which is at neither usual path.
-    MountinfoScan,
-    /// The binding level may burst above its quota; the answer uses the steady-state quota.
-    QuotaBurst,
-    /// The process is in its own cgroup namespace: limits above its root are invisible.
-    CgroupNamespace,
-    /// A CPU weight (a Kubernetes request, or BestEffort) with no quota: the answer is the
-    /// whole machine.
-    RequestsOnly,
-}
-
-impl FindingCode {
-    /// Every code, in the order explain() reports them.
-    pub const ALL: [FindingCode; 19] = [
-        FindingCode::OverrideInvalid,
-        FindingCode::OverrideReplacesDetection,
-        FindingCode::QuotaBelowOne,
-        FindingCode::QuotaFloored,
-        FindingCode::QuotaAboveCpus,
-        FindingCode::ThreadPinned,
-        FindingCode::AffinityUnreadable,
-        FindingCode::CgroupUnreadable,
-        FindingCode::Cgroup2Elsewhere,
-        FindingCode::CgroupfsUnmounted,
-        FindingCode::CgroupsInvisible,
-        FindingCode::DetectionChanged,
-        FindingCode::ProbeMismatch,
-        FindingCode::ChangedSinceFirstCall,
-        FindingCode::CpuSteal,
-        FindingCode::MountinfoScan,
-        FindingCode::QuotaBurst,
-        FindingCode::CgroupNamespace,
-        FindingCode::RequestsOnly,
-    ];
-
-    /// The code Lua sees, such as `"quota-floored"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingCode::OverrideInvalid => "override-invalid",
-            FindingCode::OverrideReplacesDetection => "override-replaces-detection",
-            FindingCode::QuotaBelowOne => "quota-below-one",
-            FindingCode::QuotaFloored => "quota-floored",
-            FindingCode::QuotaAboveCpus => "quota-above-cpus",
-            FindingCode::ThreadPinned => "thread-pinned",
-            FindingCode::AffinityUnreadable => "affinity-unreadable",
-            FindingCode::CgroupUnreadable => "cgroup-unreadable",
-            FindingCode::Cgroup2Elsewhere => "cgroup2-elsewhere",
-            FindingCode::CgroupfsUnmounted => "cgroupfs-unmounted",
-            FindingCode::CgroupsInvisible => "cgroups-invisible",
-            FindingCode::DetectionChanged => "detection-changed",
-            FindingCode::ProbeMismatch => "probe-mismatch",
-            FindingCode::ChangedSinceFirstCall => "changed-since-first-call",
-            FindingCode::CpuSteal => "cpu-steal",
-            FindingCode::MountinfoScan => "mountinfo-scan",
-            FindingCode::QuotaBurst => "quota-burst",
-            FindingCode::CgroupNamespace => "cgroup-namespace",
-            FindingCode::RequestsOnly => "requests-only",
+/// The enum and its lists, from the table's rows.
+macro_rules! define_codes {
+    ($($variant:ident, $code:literal, $severity:ident, $rule:ident,
+       when: $when:literal, says: $says:literal;)*) => {
+        /// The conditions, in the order explain() reports them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum FindingCode {
+            $(
+                #[doc = concat!("`", $code, "` (", stringify!($severity), "): ", $when, ".")]
+                $variant,
+            )*
         }
-    }
 
-    /// `Warning` where the facts read show the number off or unreliable now; `Note` for a
-    /// caveat the process cannot check (a parent above its cgroup namespace, a burst, steal
-    /// since boot, a request under contention), a cost, or an override set on purpose.
-    pub fn severity(self) -> Severity {
-        match self {
-            FindingCode::OverrideInvalid
-            | FindingCode::QuotaBelowOne
-            | FindingCode::QuotaFloored
-            | FindingCode::ThreadPinned
-            | FindingCode::AffinityUnreadable
-            | FindingCode::CgroupUnreadable
-            | FindingCode::Cgroup2Elsewhere
-            | FindingCode::CgroupfsUnmounted
-            | FindingCode::CgroupsInvisible
-            | FindingCode::DetectionChanged
-            | FindingCode::ProbeMismatch
-            | FindingCode::ChangedSinceFirstCall => Severity::Warning,
-            FindingCode::OverrideReplacesDetection
-            | FindingCode::QuotaAboveCpus
-            | FindingCode::CpuSteal
-            | FindingCode::MountinfoScan
-            | FindingCode::QuotaBurst
-            | FindingCode::CgroupNamespace
-            | FindingCode::RequestsOnly => Severity::Note,
+        impl FindingCode {
+            /// Every code, in the order explain() reports them.
+            pub const ALL: [FindingCode; [$($code),*].len()] = [$(FindingCode::$variant),*];
+
+            /// The code Lua sees, such as `"quota-floored"`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(FindingCode::$variant => $code,)*
+                }
+            }
+
+            /// `Warning` where the facts read show the number off or unreliable now; `Note`
+            /// for a caveat the process cannot check (a parent above its cgroup namespace, a
+            /// burst, steal since boot, a request under contention), a cost, or an override
+            /// set on purpose.
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(FindingCode::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// When it applies, for the documentation (generated by a test).
+            #[cfg_attr(not(test), allow(dead_code))]
+            pub(crate) fn when(self) -> &'static str {
+                match self {
+                    $(FindingCode::$variant => $when,)*
+                }
+            }
+
+            /// What its text gives, for the documentation (generated by a test).
+            #[cfg_attr(not(test), allow(dead_code))]
+            pub(crate) fn says(self) -> &'static str {
+                match self {
+                    $(FindingCode::$variant => $says,)*
+                }
+            }
         }
-    }
+    };
 }
+finding_table!(define_codes);
 
 impl fmt::Display for FindingCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,5 +229,16 @@ mod tests {
         let names: std::collections::BTreeSet<_> =
             FindingCode::ALL.iter().map(|code| code.as_str()).collect();
         assert_eq!(names.len(), FindingCode::ALL.len());
+    }
+
+    #[test]
+    fn codes_are_kebab_case_and_every_row_is_documented() {
+        for code in FindingCode::ALL {
+            let name = code.as_str();
+            assert!(name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            assert!(!code.when().is_empty() && !code.says().is_empty(), "{name}");
+        }
     }
 }
