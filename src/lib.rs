@@ -82,7 +82,7 @@ pub use explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source
 pub use explain::finding::{Finding, FindingCode, Severity};
 pub use parallelism::{available_parallelism, parse_override};
 pub use probes::{
-    Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, UnreadableFile,
-    PROC_CGROUP_INIT_INO,
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, MissReason,
+    MissedCgroup, UnreadableFile, Unshown, PROC_CGROUP_INIT_INO,
 };
 pub use variable::{OVERRIDE_MAX, OVERRIDE_VAR};

@@ -81,6 +81,16 @@ fn a_thread_that_pins_itself_sees_its_own_mask_while_others_call() {
                 .load("local a = require('kumo_parallelism').explain().affinity return a.count, a.cpus")
                 .eval()
                 .unwrap();
+            // its smaller answer is its own pinning, not a change since the first answer
+            let codes: String = lua
+                .load(
+                    "local codes = {} for _, f in ipairs(require('kumo_parallelism').explain().findings) \
+                     do codes[#codes + 1] = f.code end return table.concat(codes, ',')",
+                )
+                .eval()
+                .unwrap();
+            assert!(codes.contains("thread-pinned"), "{codes}");
+            assert!(!codes.contains("changed-since-first-call"), "{codes}");
             (before, after, mask)
         })
     };

@@ -31,16 +31,17 @@ function kumo_parallelism.explain() end
 ---@field override kumo_parallelism.Override? nil when `KUMO_AVAILABLE_PARALLELISM` is unset
 ---@field affinity kumo_parallelism.Affinity? the calling thread's mask; nil when it cannot be read
 ---@field affinity_error string? why the calling thread's mask could not be read, when it could not
----@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the mask could not be (a sandbox denying `sched_getaffinity`)
+---@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as `sched_getaffinity` would answer it
 ---@field process_affinity kumo_parallelism.Affinity? the mask of the process's main thread
----@field online integer? the number of online CPUs (`/sys/devices/system/cpu/online`), read only when the mask cannot be used, since only then does std count them; nil otherwise
+---@field online integer? what std's fallback counts, read only when the mask cannot be used, since only then does std count it: the online CPUs (`/sys/devices/system/cpu/online`, as glibc's `sysconf` reads them; under musl, `sysconf` itself, which answers 1 when `sched_getaffinity` fails); nil otherwise
 ---@field std integer? std's own answer; nil if std failed
 ---@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`)
 ---@field derived integer? the number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not
----@field membership "listed"|"empty"|"missing"|"unreadable"|nil what `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` or `"unreadable"`
+---@field membership "listed"|"empty"|"missing"|"no-proc"|"unreadable"|nil what `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`
 ---@field cgroup kumo_parallelism.Cgroup? the hierarchy std walks; nil without cgroup information
 ---@field unreadable kumo_parallelism.UnreadableFile[] files std would read that exist but could not be read; empty when none
 ---@field cgroup2_elsewhere kumo_parallelism.Cgroup? a cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it
+---@field std_missed kumo_parallelism.Missed? the cgroup where explain()'s own lookup of mountinfo finds it and std's does not walk it; std's answer does not count its quota
 ---@field hypervisor boolean? whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only when steal is at least 1%, nil otherwise and without x86 flags
 ---@field steal kumo_parallelism.Steal? steal time since boot; read only where a hypervisor may be present (CPUID's hypervisor bit on x86, asked once per process; always elsewhere), and at most once a second per process
 ---@field cgroup_namespace integer? the inode of `/proc/self/ns/cgroup`; 4026531835 is the kernel's initial namespace
@@ -68,10 +69,18 @@ function kumo_parallelism.explain() end
 ---@field total integer all CPU time in ticks since boot (guest time is inside user and nice)
 ---@field share number ticks / total, 0 to 1
 
----The first answer this process got.
+---The first answer this process got under the calling thread's CPU mask: the one the
+---answer is held against.
 ---@class kumo_parallelism.FirstAnswer
----@field count integer the first answer `available_parallelism()` or `explain()` gave this process
+---@field count integer the first answer `available_parallelism()` or `explain()` gave this process (or, on a thread that pinned itself, this thread) under the calling thread's CPUs
 ---@field age number seconds since it was taken
+---@field cpus string? the CPUs of the thread that took it, as a compact list
+
+---Why no mounted cgroup filesystem shows the process's cgroup.
+---@class kumo_parallelism.Unshown
+---@field reason "none-mounted"|"hidden"|"outside-namespace-root"|"elsewhere-only" `"none-mounted"` (mountinfo lists no mount of the hierarchy), `"hidden"` (a later mount hides every one), `"outside-namespace-root"` (the cgroup lies outside this process's cgroup namespace root) or `"elsewhere-only"` (the mounts show other subtrees)
+---@field mount string? the hidden mount point, or the first visible one
+---@field by string? the later mount point that hides it
 
 ---One directory of the walk from the process's cgroup up to the hierarchy's root.
 ---@class kumo_parallelism.CgroupLevel
@@ -93,13 +102,25 @@ function kumo_parallelism.explain() end
 ---@field note string? why the walk found nothing or stopped early (for example a v2 leaf without `cgroup.controllers`)
 ---@field weight integer? the leaf's `cpu.weight` (v2, default 100) or `cpu.shares` (v1, default 1024), read only when no level has a quota, and not for the machine's own root cgroup
 ---@field mountinfo_lines integer? v1 only, when std finds the `cpu` hierarchy at neither usual path: the lines of `/proc/self/mountinfo` std reads on every call
+---@field mount_root string? the subtree of the hierarchy the walked mount shows (mountinfo's root field, unescaped), where mountinfo was read: `"/"` for the whole hierarchy; the levels' paths are the real cgroup paths below it
+---@field unshown kumo_parallelism.Unshown? why no mounted cgroup filesystem shows the cgroup, when none does and mountinfo could be read
 ---@field levels kumo_parallelism.CgroupLevel[] one per level, leaf first
+
+---The process's cgroup where explain()'s own lookup of mountinfo finds it and std's
+---lookup does not walk it.
+---@class kumo_parallelism.Missed
+---@field reason "escaped-mount-point"|"escaped-root"|"shadowed"|"first-line-only"|"stopped-at"|"subtree" why std's lookup missed it: `"escaped-mount-point"` and `"escaped-root"` (mountinfo writes a space as `\040`, std uses the text as written), `"shadowed"` (std takes a mount a later one hides), `"first-line-only"` (std stops at the first fitting line), `"stopped-at"` (std stops at a line it cannot parse), `"subtree"` (v2: `/sys/fs/cgroup` shows a subtree)
+---@field mount string the mount point as mountinfo writes it (`cgroup.mount` is the same unescaped)
+---@field taken string? the mount point std takes instead, as written
+---@field by string? the later mount point that hides the one std takes
+---@field line integer? the line std stops at
+---@field cgroup kumo_parallelism.Cgroup the walk there, as std would walk it
 
 ---One condition that makes the number mislead, in the order of the codes. A
 ---`"warning"` says the facts read show the number off or unreliable now; a `"note"` is a
 ---caveat no process can check from inside, or a cost.
 ---@class kumo_parallelism.Finding
----@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"cpu-steal"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"requests-only" the condition
+---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"cpu-steal"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" the condition
 ---@field severity "warning"|"note" how much it claims
 ---@field text string the facts with their numbers, and what to change
 

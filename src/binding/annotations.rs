@@ -137,7 +137,8 @@ mod tests {
     use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
     use crate::explain::finding::{Finding, Severity};
     use crate::probes::{
-        Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, UnreadableFile,
+        Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, MissReason,
+        MissedCgroup, UnreadableFile, Unshown,
     };
 
     fn repository_file(path: &str) -> std::path::PathBuf {
@@ -188,6 +189,8 @@ mod tests {
         cgroup.note = Some("a note".into());
         cgroup.weight = Some(79);
         cgroup.mountinfo_lines = Some(1000);
+        cgroup.mount_root = Some("/".into());
+        cgroup.unshown = Some(Unshown::Hidden { mount: "/a".into(), by: "/".into() });
         cgroup.levels.push(CgroupLevel {
             burst_us: Some(50000),
             unreadable: true,
@@ -208,6 +211,11 @@ mod tests {
             std: NonZeroUsize::new(1),
             membership: Membership::Listed,
             cgroup2_elsewhere: Some(cgroup.clone()),
+            std_missed: Some(MissedCgroup {
+                reason: MissReason::Shadowed { taken: "/mnt/x".into(), by: "/mnt".into() },
+                listed_mount: "/mnt/a\\040b".into(),
+                report: cgroup.clone(),
+            }),
             cgroup: Some(cgroup),
             unreadable: vec![UnreadableFile { path: "/x/cpu.max".into(), error: "EIO".into() }],
             hypervisor: Some(true),
@@ -218,6 +226,7 @@ mod tests {
             first_answer: Some(FirstAnswer {
                 count: NonZeroUsize::new(2).unwrap(),
                 age: Duration::from_millis(1500),
+                cpus: Some("0-1".into()),
             }),
             findings: vec![Finding { code: FindingCode::QuotaFloored, text: "floored".into() }],
         }
@@ -237,10 +246,17 @@ mod tests {
     #[test]
     fn every_listed_field_reaches_lua_with_everything_present() {
         let lua = Lua::new();
-        let table = table_of(&lua, everything());
+        // a reason's own fields exclude each other: a second value holds the others
+        let mut stopped = everything();
+        if let Some(missed) = stopped.std_missed.as_mut() {
+            missed.reason = MissReason::StoppedAt { line: 7 };
+        }
         // one table of each class, reached through the fields that hold them
         let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut pending = vec![(&crate::binding::table::Explanation, table)];
+        let mut pending: Vec<_> = [everything(), stopped]
+            .into_iter()
+            .map(|why| (&crate::binding::table::Explanation, table_of(&lua, why)))
+            .collect();
         while let Some((class, table)) = pending.pop() {
             for field in class.fields {
                 let value: Value = table.raw_get(field.name).unwrap();
@@ -252,7 +268,7 @@ mod tests {
                     _ => {}
                 }
             }
-            seen.insert(class.name.to_owned(), keys(&table));
+            seen.entry(class.name.to_owned()).or_default().extend(keys(&table));
         }
         let listed: BTreeMap<String, BTreeSet<String>> = class_docs()
             .iter()
@@ -288,8 +304,8 @@ mod tests {
             Severity::ALL.iter().map(|s| format!("{:?}", s.as_str())).collect();
         assert!(file.contains(&format!("---@field severity {} ", severities.join("|"))));
         assert!(file.contains("---@field source \"override\"|\"cgroup\"|\"affinity\"|\"online\" "));
-        assert!(file
-            .contains("---@field membership \"listed\"|\"empty\"|\"missing\"|\"unreadable\"|nil "));
+        let membership = "\"listed\"|\"empty\"|\"missing\"|\"no-proc\"|\"unreadable\"|nil";
+        assert!(file.contains(&format!("---@field membership {membership} ")));
     }
 
     #[test]
@@ -349,6 +365,22 @@ mod tests {
         assert_eq!((int("steal.ticks"), int("steal.total"), num("steal.share")), (1, 100, 0.01));
         assert_eq!(int("cgroup_namespace"), 4026531835);
         assert_eq!((int("first_answer.count"), num("first_answer.age")), (2, 1.5));
+        assert_eq!(text("first_answer.cpus"), "0-1");
+        assert_eq!(text("cgroup.mount_root"), "/");
+        assert_eq!(
+            (text("cgroup.unshown.reason"), text("cgroup.unshown.mount")),
+            ("hidden".into(), "/a".into())
+        );
+        assert_eq!(text("cgroup.unshown.by"), "/");
+        assert_eq!(
+            (text("std_missed.reason"), text("std_missed.mount")),
+            ("shadowed".into(), "/mnt/a\\040b".into())
+        );
+        assert_eq!(
+            (text("std_missed.taken"), text("std_missed.by")),
+            ("/mnt/x".into(), "/mnt".into())
+        );
+        assert_eq!(text("std_missed.cgroup.levels.1.limit"), "150000");
         assert_eq!(text("findings.1.code"), "quota-floored");
         assert_eq!(text("findings.1.severity"), "warning");
         assert_eq!(text("findings.1.text"), "floored");

@@ -10,9 +10,11 @@ use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting};
 use crate::explain::finding::Finding;
 #[cfg(test)]
 use crate::explain::{explanation::Source, finding::FindingCode, finding::Severity};
+use crate::probes::{
+    Affinity, CgroupLevel, CgroupReport, CpuSteal, MissedCgroup, UnreadableFile, Unshown,
+};
 #[cfg(test)]
-use crate::probes::Membership;
-use crate::probes::{Affinity, CgroupLevel, CgroupReport, CpuSteal, UnreadableFile};
+use crate::probes::{Membership, MissReason};
 
 use super::tape::Tape;
 
@@ -104,18 +106,19 @@ macro_rules! write_field {
     ($tape:ident, table, $value:expr) => {
         match $value {
             Some(table) => {
-                $tape.present(true);
                 LuaTable::write(table, $tape);
+                true
             }
-            None => $tape.present(false),
+            None => $tape.absent(),
         }
     };
     ($tape:ident, list, $value:expr) => {{
         let items = $value;
-        $tape.length(items.len());
+        let present = $tape.length(items.len());
         for item in items {
             LuaTable::write(item, $tape);
         }
+        present
     }};
 }
 
@@ -181,7 +184,10 @@ macro_rules! lua_tables {
 
                 fn write(&self, tape: &mut Tape) {
                     let $this = self;
-                    $( write_field!(tape, $kind, $value); )*
+                    let at = tape.open();
+                    let mut present = 0;
+                    $( present += usize::from(write_field!(tape, $kind, $value)); )*
+                    tape.close(at, present);
                 }
             }
 
@@ -240,11 +246,28 @@ lua_tables! {
         share: value = Some(steal.share()), "number", "ticks / total, 0 to 1";
     }
 
-    /// The first answer this process got.
+    /// The first answer this process got under the calling thread's CPU mask: the one the
+    /// answer is held against.
     FirstAnswer for FirstAnswer, as first {
         count: value = Some(first.count.get()), "integer",
-            "the first answer `available_parallelism()` or `explain()` gave this process";
+            "the first answer `available_parallelism()` or `explain()` gave this process (or, on \
+             a thread that pinned itself, this thread) under the calling thread's CPUs";
         age: value = Some(first.age.as_secs_f64()), "number", "seconds since it was taken";
+        cpus: text = first.cpus.as_deref(), "string?",
+            "the CPUs of the thread that took it, as a compact list";
+    }
+
+    /// Why no mounted cgroup filesystem shows the process's cgroup.
+    Unshown for Unshown, as unshown {
+        reason: text = Some(unshown.as_str()), one_of(Unshown::NAMES),
+            "`\"none-mounted\"` (mountinfo lists no mount of the hierarchy), `\"hidden\"` (a \
+             later mount hides every one), `\"outside-namespace-root\"` (the cgroup lies \
+             outside this process's cgroup namespace root) or `\"elsewhere-only\"` (the mounts \
+             show other subtrees)";
+        mount: text = unshown.mount().map(|mount| mount.to_string_lossy()), "string?",
+            "the hidden mount point, or the first visible one";
+        by: text = unshown.hidden_by().map(|by| by.to_string_lossy()), "string?",
+            "the later mount point that hides it";
     }
 
     /// One directory of the walk from the process's cgroup up to the hierarchy's root.
@@ -284,8 +307,35 @@ lua_tables! {
         mountinfo_lines: value = cgroup.mountinfo_lines, "integer?",
             "v1 only, when std finds the `cpu` hierarchy at neither usual path: the lines of \
              `/proc/self/mountinfo` std reads on every call";
+        mount_root: text = cgroup.mount_root.as_deref(), "string?",
+            "the subtree of the hierarchy the walked mount shows (mountinfo's root field, \
+             unescaped), where mountinfo was read: `\"/\"` for the whole hierarchy; the levels' \
+             paths are the real cgroup paths below it";
+        unshown: table(Unshown) = cgroup.unshown.as_ref(), "kumo_parallelism.Unshown?",
+            "why no mounted cgroup filesystem shows the cgroup, when none does and mountinfo \
+             could be read";
         levels: list(CgroupLevel) = &cgroup.levels, "kumo_parallelism.CgroupLevel[]",
             "one per level, leaf first";
+    }
+
+    /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's
+    /// lookup does not walk it.
+    Missed for MissedCgroup, as missed {
+        reason: text = Some(missed.reason.as_str()), one_of(MissReason::NAMES),
+            "why std's lookup missed it: `\"escaped-mount-point\"` and `\"escaped-root\"` \
+             (mountinfo writes a space as `\\040`, std uses the text as written), \
+             `\"shadowed\"` (std takes a mount a later one hides), `\"first-line-only\"` (std \
+             stops at the first fitting line), `\"stopped-at\"` (std stops at a line it cannot \
+             parse), `\"subtree\"` (v2: `/sys/fs/cgroup` shows a subtree)";
+        mount: text = Some(&missed.listed_mount), "string",
+            "the mount point as mountinfo writes it (`cgroup.mount` is the same unescaped)";
+        taken: text = missed.reason.taken(), "string?",
+            "the mount point std takes instead, as written";
+        by: text = missed.reason.hidden_by().map(|by| by.to_string_lossy()), "string?",
+            "the later mount point that hides the one std takes";
+        line: value = missed.reason.line(), "integer?", "the line std stops at";
+        cgroup: table(Cgroup) = Some(&missed.report), "kumo_parallelism.Cgroup",
+            "the walk there, as std would walk it";
     }
 
     /// One condition that makes the number mislead, in the order of the codes. A
@@ -319,12 +369,15 @@ lua_tables! {
         status_affinity: table(Affinity) = why.status_affinity.as_ref(),
             "kumo_parallelism.Affinity?",
             "`Cpus_allowed_list` from `/proc/thread-self/status`, read only when the mask could \
-             not be (a sandbox denying `sched_getaffinity`)";
+             not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as \
+             `sched_getaffinity` would answer it";
         process_affinity: table(Affinity) = why.process_affinity.as_ref(),
             "kumo_parallelism.Affinity?", "the mask of the process's main thread";
         online: value = why.online, "integer?",
-            "the number of online CPUs (`/sys/devices/system/cpu/online`), read only when the \
-             mask cannot be used, since only then does std count them; nil otherwise";
+            "what std's fallback counts, read only when the mask cannot be used, since only \
+             then does std count it: the online CPUs (`/sys/devices/system/cpu/online`, as \
+             glibc's `sysconf` reads them; under musl, `sysconf` itself, which answers 1 when \
+             `sched_getaffinity` fails); nil otherwise";
         std: value = why.std.map(NonZeroUsize::get), "integer?",
             "std's own answer; nil if std failed";
         std_again: value = why.std_again.map(NonZeroUsize::get), "integer?",
@@ -336,7 +389,8 @@ lua_tables! {
              unless a finding says why not";
         membership: text = why.membership.as_str(),
             format!("{}|nil", one_of(Membership::ALL.iter().filter_map(|m| m.as_str()))),
-            "what `/proc/self/cgroup` said: `\"listed\"`, `\"empty\"` (gVisor), `\"missing\"` or \
+            "what `/proc/self/cgroup` said: `\"listed\"`, `\"empty\"` (gVisor), `\"missing\"` \
+             (`/proc` without it), `\"no-proc\"` (no `/proc/self` at all) or \
              `\"unreadable\"`";
         cgroup: table(Cgroup) = why.cgroup.as_ref(), "kumo_parallelism.Cgroup?",
             "the hierarchy std walks; nil without cgroup information";
@@ -346,6 +400,9 @@ lua_tables! {
             "kumo_parallelism.Cgroup?",
             "a cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where \
              `/sys/fs/cgroup` does not; std never reads it";
+        std_missed: table(Missed) = why.std_missed.as_ref(), "kumo_parallelism.Missed?",
+            "the cgroup where explain()'s own lookup of mountinfo finds it and std's does not \
+             walk it; std's answer does not count its quota";
         hypervisor: value = why.hypervisor, "boolean?",
             "whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only \
              when steal is at least 1%, nil otherwise and without x86 flags";

@@ -28,8 +28,9 @@ pub(crate) enum Slot {
     Number(f64),
     /// A string: its start and length in the tape's buffer.
     Text(usize, usize),
-    /// A table field: whether the table is there (its fields follow when it is).
-    Present(bool),
+    /// The start of a table, with how many of its fields are present; its fields follow.
+    /// A table field that is absent is nil.
+    Table(usize),
     /// A list field: how many tables follow.
     Length(usize),
 }
@@ -81,11 +82,15 @@ impl Tape {
         tape
     }
 
-    pub(crate) fn value(&mut self, value: Option<impl IntoSlot>) {
-        self.slots.push(value.map_or(Slot::Nil, IntoSlot::into_slot));
+    /// A number or boolean, or nil; whether it is there.
+    pub(crate) fn value(&mut self, value: Option<impl IntoSlot>) -> bool {
+        let slot = value.map_or(Slot::Nil, IntoSlot::into_slot);
+        self.slots.push(slot);
+        slot != Slot::Nil
     }
 
-    pub(crate) fn text(&mut self, text: Option<impl AsRef<str>>) {
+    /// A string, or nil; whether it is there.
+    pub(crate) fn text(&mut self, text: Option<impl AsRef<str>>) -> bool {
         let slot = match text {
             Some(text) => {
                 let start = self.strings.len();
@@ -95,18 +100,38 @@ impl Tape {
             None => Slot::Nil,
         };
         self.slots.push(slot);
+        slot != Slot::Nil
     }
 
-    pub(crate) fn flag(&mut self, set: bool) {
+    /// `true`, or nil; whether it is set.
+    pub(crate) fn flag(&mut self, set: bool) -> bool {
         self.slots.push(if set { Slot::Boolean(true) } else { Slot::Nil });
+        set
     }
 
-    pub(crate) fn present(&mut self, present: bool) {
-        self.slots.push(Slot::Present(present));
+    /// An absent table field.
+    pub(crate) fn absent(&mut self) -> bool {
+        self.slots.push(Slot::Nil);
+        false
     }
 
-    pub(crate) fn length(&mut self, length: usize) {
+    /// A list's length, before its tables; a list is always there.
+    pub(crate) fn length(&mut self, length: usize) -> bool {
         self.slots.push(Slot::Length(length));
+        true
+    }
+
+    /// Opens a table: its slot, whose count [`Tape::close`] fills in.
+    pub(crate) fn open(&mut self) -> usize {
+        self.slots.push(Slot::Table(0));
+        self.slots.len() - 1
+    }
+
+    /// Closes the table opened at `at`, with `present` of its fields not nil.
+    pub(crate) fn close(&mut self, at: usize, present: usize) {
+        if let Some(slot) = self.slots.get_mut(at) {
+            *slot = Slot::Table(present);
+        }
     }
 
     /// The table of `class` this tape holds, with `metatable`, and `report` stored under it
@@ -164,7 +189,13 @@ unsafe fn build_table(
     next: &mut usize,
     depth: c_int,
 ) {
-    let fields = c_int::try_from(class.fields.len()).unwrap_or(0);
+    // a table's own slot says how many of its fields are present: nil ones leave no key
+    let present = match tape.slot(*next) {
+        Slot::Table(present) => present,
+        _ => class.fields.len(),
+    };
+    *next += 1;
+    let fields = c_int::try_from(present).unwrap_or(0);
     // SAFETY (this block and below): the caller checked the stack room; every index used
     // is the new table at the top (-1) or the value above it (-2 after a push).
     unsafe {
@@ -173,7 +204,8 @@ unsafe fn build_table(
             let slot = tape.slot(*next);
             *next += 1;
             let pushed = match (field.kind, slot) {
-                (Kind::Table(inner), Slot::Present(true)) if depth < MAX_DEPTH => {
+                (Kind::Table(inner), Slot::Table(_)) if depth < MAX_DEPTH => {
+                    *next -= 1;
                     build_table(state, tape, inner, next, depth + 1);
                     true
                 }
@@ -215,7 +247,7 @@ unsafe fn push_slot(state: *mut ffi::lua_State, tape: &Tape, slot: Slot) -> bool
                 let bytes = tape.strings.get(start..start + length).unwrap_or_default();
                 ffi::lua_pushlstring(state, bytes.as_ptr().cast(), bytes.len());
             }
-            Slot::Nil | Slot::Present(_) | Slot::Length(_) => return false,
+            Slot::Nil | Slot::Table(_) | Slot::Length(_) => return false,
         }
     }
     true

@@ -12,7 +12,8 @@ use super::format::{age, cpus};
 use super::kubernetes;
 use super::std_rule::derive;
 use crate::probes::{
-    CgroupLevel, CgroupVersion, Membership, UnreadableFile, PROC_CGROUP_INIT_INO, STEAL_SHARE_MIN,
+    CgroupLevel, CgroupReport, CgroupVersion, Membership, MissReason, StdFallback, UnreadableFile,
+    Unshown, PROC_CGROUP_INIT_INO, STD_FALLBACK, STEAL_SHARE_MIN,
 };
 use crate::variable::OVERRIDE_VAR;
 
@@ -170,8 +171,26 @@ fn quota_text(why: &Explanation, wanted: FindingCode) -> Option<String> {
         ),
         _ => {
             let (floor, ceil) = (quota.floor(), quota.ceil());
-            let whole =
-                as_setting(level, ceil).map(|s| format!(" ({s} for {ceil})")).unwrap_or_default();
+            // std answers the ceiling only once no level stays below it
+            let next: Vec<String> = cgroup
+                .levels
+                .iter()
+                .filter(|other| !other.binds && other.cpus.is_some_and(|cpus| cpus < ceil))
+                .filter_map(|other| {
+                    let setting = as_setting(other, ceil)?;
+                    Some(format!(
+                        "{setting} at {}, whose {} would bind next",
+                        other.path,
+                        cpus(other.cpus?)
+                    ))
+                })
+                .collect();
+            let whole = as_setting(level, ceil)
+                .map(|s| {
+                    let and = next.iter().map(|n| format!(", and {n}")).collect::<String>();
+                    format!(" ({s} for {ceil}{and})")
+                })
+                .unwrap_or_default();
             format!(
                 "the cgroup quota of {} ({setting}) is not whole and std floors it to \
                  {floor}; rounding up, as Go 1.25, .NET and the num_cpus crate do, would give \
@@ -199,36 +218,59 @@ fn thread_pinned(why: &Explanation) -> Option<String> {
 }
 
 fn affinity_unreadable(why: &Explanation) -> Option<String> {
+    affinity_unreadable_under(why, STD_FALLBACK)
+}
+
+/// affinity-unreadable as std's fallback counts under this C library.
+fn affinity_unreadable_under(why: &Explanation, fallback: StdFallback) -> Option<String> {
     let error = why.affinity_error.as_ref()?;
-    let online =
-        why.online.map_or("the online CPUs".to_owned(), |n| format!("the {} online", cpus(n)));
-    let counted = format!(
-        "the calling thread's CPU affinity mask could not be read ({error}), so {online} were \
-         counted instead"
-    );
-    // the kernel's own text for the mask, and what std would answer with it
-    let listed = why.status_affinity.as_ref();
-    let would_give = listed.and_then(|mask| derive(why.cgroup.as_ref(), Some(mask), why.online));
-    match (listed, would_give) {
-        (Some(mask), Some((count, _))) if Some(count) != why.std => Some(format!(
-            "{counted}; /proc/thread-self/status lists {} ({}) in Cpus_allowed_list, so the \
-             answer overcounts: allow sched_getaffinity in the sandbox, or {}",
-            cpus(mask.count),
-            mask.cpus,
-            set_the_override(count)
-        )),
-        (Some(mask), _) => Some(format!(
-            "{counted}; /proc/thread-self/status lists {} ({}) in Cpus_allowed_list, which \
-             gives the same answer: allow sched_getaffinity in the sandbox so that it stays so",
-            cpus(mask.count),
-            mask.cpus
-        )),
-        (None, _) => Some(format!(
-            "{counted}; the answer may overcount if this process is confined to fewer CPUs: \
-             allow sched_getaffinity in the sandbox, or {}",
+    let counted = match (fallback, why.online) {
+        (StdFallback::OnlineCpus, Some(n)) => {
+            format!("the {} online were counted instead", cpus(n))
+        }
+        (StdFallback::OnlineCpus, None) => "the online CPUs were counted instead".to_owned(),
+        (StdFallback::MuslSysconf, n) => format!(
+            "std counted what musl's sysconf answers then, {}: it asks sched_getaffinity itself \
+             and answers 1 when that fails",
+            n.map_or("1".to_owned(), |n| n.to_string())
+        ),
+    };
+    let lead =
+        format!("the calling thread's CPU affinity mask could not be read ({error}), so {counted}");
+    // the kernel's own text for the mask (those of its CPUs online), and std's answer with it
+    let Some(mask) = why.status_affinity.as_ref() else {
+        let may = match fallback {
+            StdFallback::OnlineCpus => {
+                "the answer may overcount if this process is confined \
+                                        to fewer CPUs"
+            }
+            StdFallback::MuslSysconf => "the answer may undercount",
+        };
+        return Some(format!(
+            "{lead}; {may}: allow sched_getaffinity in the sandbox, or {}",
             set_the_override("<threads>")
-        )),
-    }
+        ));
+    };
+    let listed = format!(
+        "/proc/thread-self/status lists {} ({}) in Cpus_allowed_list, of those online",
+        cpus(mask.count),
+        mask.cpus
+    );
+    let would_give = derive(why.cgroup.as_ref(), Some(mask), why.online).map(|(count, _)| count);
+    Some(match (would_give, why.std) {
+        (Some(count), Some(std)) if count != std => {
+            let off = if count < std { "overcounts" } else { "undercounts" };
+            format!(
+                "{lead}; {listed}, with which std would answer {count}, so the answer, {std}, \
+                 {off}: allow sched_getaffinity in the sandbox, or {}",
+                set_the_override(count)
+            )
+        }
+        _ => format!(
+            "{lead}; {listed}, which gives the same answer: allow sched_getaffinity in the \
+             sandbox so that it stays so"
+        ),
+    })
 }
 
 fn cgroup_unreadable(why: &Explanation) -> Vec<String> {
@@ -248,6 +290,98 @@ fn unreadable_file(file: &UnreadableFile) -> String {
         file.error,
         set_the_override("<threads>")
     )
+}
+
+/// "/docker/abc" where it is, and the mount's own unescaped path.
+fn hierarchy_name(version: CgroupVersion) -> &'static str {
+    match version {
+        CgroupVersion::V1 => "the cgroup v1 cpu controller",
+        CgroupVersion::V2 => "cgroup v2",
+    }
+}
+
+fn std_missed_quota(why: &Explanation) -> Option<String> {
+    let missed = why.std_missed.as_ref()?;
+    let found = &missed.report;
+    let (quota, level, mount) = (found.quota()?, found.binding_level()?, found.mount.as_ref()?);
+    let (with_it, _) = derive(Some(found), why.affinity.as_ref(), why.online)?;
+    let std = why.std?;
+    if with_it >= std {
+        return None;
+    }
+    let shown = mount.display().to_string();
+    let written = if missed.listed_mount == shown {
+        String::new()
+    } else {
+        format!(" (mountinfo writes it {})", missed.listed_mount)
+    };
+    let below = |mount: &str| format!("{}{}", mount.trim_end_matches('/'), found.path);
+    let (reason, fix) = match &missed.reason {
+        MissReason::EscapedMountPoint => (
+            format!(
+                "mountinfo writes the mount point escaped, and std joins the text as written \
+                 into a path, {}, which does not exist",
+                below(&missed.listed_mount)
+            ),
+            ", or mount the controller at a path without spaces, tabs or backslashes, such \
+             as /sys/fs/cgroup/cpu",
+        ),
+        MissReason::EscapedRoot => (
+            format!(
+                "the mount's root, {}, has a character mountinfo writes escaped, and std \
+                 compares the text as written with the cgroup's path, which /proc/self/cgroup \
+                 does not escape, so it passes the mount over",
+                found.mount_root.as_deref().unwrap_or("?")
+            ),
+            ", or name the cgroups without spaces, tabs or backslashes",
+        ),
+        MissReason::Shadowed { taken, by } => (
+            format!(
+                "std takes the first line of mountinfo that names a cpu controller, the mount \
+                 at {taken}, which the later mount at {} hides, finds no {} under it, and \
+                 stops there",
+                by.display(),
+                below(taken)
+            ),
+            ", or mount the cpu controller once, where std looks first \
+             (/sys/fs/cgroup/cpu)",
+        ),
+        MissReason::FirstLineOnly { taken } => (
+            format!(
+                "std walks only the first mount that mountinfo lists with a cpu controller and \
+                 this cgroup, the one at {taken}, which shows fewer levels"
+            ),
+            "",
+        ),
+        MissReason::StoppedAt { line } => (
+            format!(
+                "std stops reading mountinfo at line {line}, which it cannot parse (not UTF-8, \
+                 too few fields, or a root that is not absolute), before this mount"
+            ),
+            "",
+        ),
+        MissReason::Subtree => (
+            format!(
+                "the cgroup2 mount at {shown} shows only the subtree {} of the hierarchy, and \
+                 std looks for the whole path, {}, which does not exist",
+                found.mount_root.as_deref().unwrap_or("?"),
+                below(&shown)
+            ),
+            ", or mount cgroup2's root at /sys/fs/cgroup (or run in a private cgroup \
+             namespace, where /proc/self/cgroup names the path below its root)",
+        ),
+    };
+    Some(format!(
+        "{} shows this process's cgroup {} at {shown}{written}, with a quota of {} ({}), but \
+         std's lookup misses it: {reason}; so std answers {std} while the kernel holds the \
+         cgroup to {}, and std's own rule with that quota gives {with_it}: {}{fix}",
+        hierarchy_name(found.version),
+        found.path,
+        cpus(quota),
+        setting_at(level),
+        cpus(quota),
+        set_the_override(with_it)
+    ))
 }
 
 fn cgroup2_elsewhere(why: &Explanation) -> Option<String> {
@@ -275,19 +409,49 @@ fn root_is_the_machines(why: &Explanation) -> bool {
 
 fn cgroupfs_unmounted(why: &Explanation) -> Option<String> {
     let cgroup = why.cgroup.as_ref().filter(|cgroup| cgroup.mount.is_none())?;
-    if why.cgroup2_elsewhere.is_some() || (cgroup.path == "/" && root_is_the_machines(why)) {
+    let shown_elsewhere = why.cgroup2_elsewhere.is_some() || why.std_missed.is_some();
+    if shown_elsewhere || (cgroup.path == "/" && root_is_the_machines(why)) {
         return None;
     }
-    let (hierarchy, usual) = match cgroup.version {
-        CgroupVersion::V1 => ("the cgroup v1 cpu controller", "/sys/fs/cgroup/cpu"),
-        CgroupVersion::V2 => ("cgroup v2", "/sys/fs/cgroup"),
+    // only what mountinfo shows: without it, nothing is known of the mounts
+    let unshown = cgroup.unshown.as_ref()?;
+    let hierarchy = hierarchy_name(cgroup.version);
+    let (case, fix) = match unshown {
+        Unshown::NoneMounted => (
+            format!(
+                "mountinfo lists no mount of {hierarchy} at all, as in a container whose \
+                 runtime left the cgroup mount out"
+            ),
+            "mount cgroupfs read-only at /sys/fs/cgroup, as Docker does",
+        ),
+        Unshown::Hidden { mount, by } => (
+            format!(
+                "the mount of {hierarchy} at {} is hidden by the later mount at {}, as bwrap \
+                 --tmpfs /sys/fs/cgroup leaves it",
+                mount.display(),
+                by.display()
+            ),
+            "leave /sys/fs/cgroup visible (or mount cgroupfs read-only there)",
+        ),
+        Unshown::OutsideNamespaceRoot => (
+            "the path begins with /..: the cgroup lies outside this process's cgroup namespace \
+             root (the process was moved out of the namespace's subtree after the namespace \
+             was made), so no mount made in the namespace can show it"
+                .to_owned(),
+            "move the process back below the namespace's root",
+        ),
+        Unshown::ElsewhereOnly { mounts } => (
+            format!(
+                "the mounts of {hierarchy} ({}) show other subtrees, or lack its directory",
+                mounts.iter().map(|m| m.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            "mount the hierarchy's root, read-only, at /sys/fs/cgroup",
+        ),
     };
     Some(format!(
         "/proc/self/cgroup places this process in {} on {hierarchy}, but no mounted cgroup \
-         filesystem shows that cgroup (nothing is mounted at {usual}, or another mount hides \
-         it), so no quota could be read and {} counts only the CPUs, while the kernel may \
-         enforce a quota on that cgroup: mount cgroupfs read-only at /sys/fs/cgroup, as \
-         Docker does, or {}",
+         filesystem shows that cgroup: {case}; so no quota could be read and {} counts only \
+         the CPUs, while the kernel may enforce a quota on that cgroup: {fix}, or {}",
         cgroup.path,
         detection_answer(why),
         set_the_override("<the container's CPU limit>")
@@ -295,19 +459,34 @@ fn cgroupfs_unmounted(why: &Explanation) -> Option<String> {
 }
 
 fn cgroups_invisible(why: &Explanation) -> Option<String> {
-    let how = match why.membership {
-        Membership::Empty => "is empty",
-        Membership::Missing => "does not exist",
+    let answer = why.std.map_or("the answer".to_owned(), |count| count.to_string());
+    Some(match why.membership {
+        Membership::Empty => format!(
+            "/proc/self/cgroup is empty, as under gVisor (runsc before its 2023 releases, or \
+             without a cgroupfs in the sandbox), so this process cannot see the cgroup it runs \
+             in: a CPU limit on the sandbox is enforced outside it, and the CPUs counted, \
+             {answer}, are the sandbox's vCPUs, which runsc sizes from the sandbox cgroup's \
+             cpuset or, with --cpu-num-from-quota (runsc's default from release-20250804), \
+             from the quota rounded up, at least 2; so {answer} may ignore the quota or round it \
+             up: {} to the sandbox's CPU limit, rounded down",
+            set_the_override("<threads>")
+        ),
+        Membership::NoProc => format!(
+            "/proc/self does not exist: no /proc is mounted here (a chroot, or a sandbox such \
+             as bwrap without --proc), so neither this process's cgroup nor its limits can be \
+             read, and {answer} counts only the affinity mask, while a CPU limit on the process \
+             is enforced all the same: mount /proc (bwrap --proc /proc), or {}",
+            set_the_override("<the CPU limit>")
+        ),
+        Membership::Missing => format!(
+            "/proc/self/cgroup does not exist, though /proc/self does: a kernel built without \
+             cgroups, where no cgroup limit applies, or a sandbox whose /proc lacks the file, \
+             where a limit is enforced outside it and {answer} cannot count it: in such a \
+             sandbox, {}",
+            set_the_override("<its CPU limit>")
+        ),
         _ => return None,
-    };
-    Some(format!(
-        "/proc/self/cgroup {how}, as under gVisor or on a kernel without cgroups, so this \
-         process cannot see the cgroup it runs in: a CPU limit on the sandbox is enforced \
-         outside it and cannot be counted, and the CPUs counted are the sandbox's own; {} is \
-         the sandbox's CPU count: {} to the sandbox's CPU limit",
-        why.std.map_or("the answer".to_owned(), |count| count.to_string()),
-        set_the_override("<threads>")
-    ))
+    })
 }
 
 /// Whether the probes derived another number than std's first answer.
@@ -344,11 +523,12 @@ fn probe_mismatch(why: &Explanation) -> Option<String> {
 fn changed_since_first_call(why: &Explanation) -> Option<String> {
     let first = why.first_answer.as_ref()?;
     let now = why.value.filter(|&now| now != first.count)?;
+    let under = first.cpus.as_deref().map(|cpus| format!(" on CPUs {cpus}")).unwrap_or_default();
     Some(format!(
-        "the answer is {now} now, but the first answer this process got was {}, {} ago: \
-         thread pools sized at start are sized for {} (an in-place pod resize, runc update or \
-         a move to another cgroup changes the number under a running process); resize them \
-         to {now}, or restart the process",
+        "the answer is {now} now, but the first answer this process got{under} was {}, {} ago: \
+         thread pools sized at start are sized for {} (an in-place pod resize, runc update, \
+         a CPU taken offline or a move to another cgroup changes the number under a running \
+         process); resize them to {now}, or restart the process",
         first.count,
         age(first.age),
         first.count
@@ -377,6 +557,28 @@ fn mountinfo_scan(why: &Explanation) -> Option<String> {
     let cgroup = why.cgroup.as_ref().filter(|cgroup| cgroup.version == CgroupVersion::V1)?;
     let lines = cgroup.mountinfo_lines.filter(|&lines| lines >= MOUNTINFO_SCAN_LINES_MIN)?;
     let threads = why.std.map_or("<threads>".to_owned(), |count| count.to_string());
+    // at a usual path, but showing a subtree: the cgroup namespace is what is missing
+    let usual = |mount: &Path| {
+        mount.ends_with("sys/fs/cgroup/cpu") || mount.ends_with("sys/fs/cgroup/cpu,cpuacct")
+    };
+    if let (Some(mount), Some(root)) =
+        (cgroup.mount.as_deref().filter(|m| usual(m)), cgroup.mount_root.as_deref())
+    {
+        if cgroup.shows_subtree() {
+            return Some(format!(
+                "the cgroup v1 cpu controller at {} shows only the subtree {root}, as a \
+                 container runtime bind-mounts it without a cgroup namespace, so std, looking \
+                 there for {}{} first, does not find it, and on every call reads {lines} lines \
+                 of /proc/self/mountinfo to find the mount: run the container in a private \
+                 cgroup namespace (docker run --cgroupns=private), where /proc/self/cgroup \
+                 names / and std finds the cgroup at once, or {}, and the scan goes away",
+                mount.display(),
+                mount.display(),
+                cgroup.path,
+                set_the_override(threads)
+            ));
+        }
+    }
     Some(format!(
         "the cgroup v1 cpu controller is at neither /sys/fs/cgroup/cpu nor \
          /sys/fs/cgroup/cpu,cpuacct, so on every call std reads {lines} lines of \
@@ -389,6 +591,11 @@ fn mountinfo_scan(why: &Explanation) -> Option<String> {
 fn quota_burst(why: &Explanation) -> Option<String> {
     let level = why.cgroup.as_ref()?.binding_level()?;
     let (burst, quota) = (level.burst_cpus()?, level.cpus?);
+    // a quota at or above the CPUs limits nothing: its burst neither (quota-above-cpus)
+    let (allowed, _) = cpus_allowed(why)?;
+    if quota >= allowed as f64 {
+        return None;
+    }
     Some(format!(
         "{}, the level whose quota binds, may burst {} above its quota of {} ({} over a {} \
          period), from CPU time it left unused before; {} uses the steady-state quota, as \
@@ -417,6 +624,29 @@ fn cgroup_namespace(why: &Explanation) -> Option<String> {
     ))
 }
 
+fn mount_shows_subtree(why: &Explanation) -> Option<String> {
+    let walked = |report: &CgroupReport| report.shows_subtree();
+    let report =
+        why.cgroup.as_ref().filter(|report| walked(report)).or_else(|| {
+            why.std_missed.as_ref().map(|missed| &missed.report).filter(|r| walked(r))
+        })?;
+    let (mount, root) = (report.mount.as_deref()?, report.mount_root.as_deref()?);
+    let above: Vec<String> =
+        Path::new(root).ancestors().skip(1).map(|dir| dir.display().to_string()).collect();
+    Some(format!(
+        "the mount of {} at {} shows only the subtree {root} of the hierarchy (mountinfo's \
+         root field), as runc and Docker mount it without a cgroup namespace, so the walk \
+         stops at {root}: the levels above it ({}) cannot be read here, and a tighter quota \
+         on one of them (a pod, a slice) would be enforced by the kernel but not counted in \
+         {}; if a parent's limit is below it, {}",
+        hierarchy_name(report.version),
+        mount.display(),
+        above.join(", "),
+        why.std.map_or("the answer".to_owned(), |count| count.to_string()),
+        set_the_override("<that limit>")
+    ))
+}
+
 /// "2.01": a request in CPUs, to two places.
 fn request(cpus: f64) -> String {
     format!("{:.2}", cpus)
@@ -426,20 +656,27 @@ fn requests_only(why: &Explanation) -> Option<String> {
     let cgroup = why.cgroup.as_ref().filter(|cgroup| cgroup.quota().is_none())?;
     let (file, default) = (cgroup.version.weight_file(), cgroup.version.default_weight());
     let weight = cgroup.weight.filter(|&weight| weight != default && weight > 0)?;
-    let best_effort = match cgroup.version {
-        CgroupVersion::V1 => weight == kubernetes::BEST_EFFORT_SHARES,
-        CgroupVersion::V2 => weight == kubernetes::BEST_EFFORT_WEIGHT,
-    };
     let facts = format!(
         "no cgroup level sets a CPU quota, but {} has {file} {weight} (default {default})",
         cgroup.path
     );
-    if best_effort {
+    let least = match cgroup.version {
+        CgroupVersion::V1 => (weight == kubernetes::MIN_SHARES).then_some(
+            "the kubelet's least, which it writes for every container without a CPU request \
+             (BestEffort or Burstable alike) and for requests below 2m",
+        ),
+        CgroupVersion::V2 => (weight == kubernetes::MIN_WEIGHT).then_some(
+            "the least weight, which the runtime makes of the kubelet's 2 shares for every \
+             container without a CPU request (BestEffort or Burstable alike), and of every \
+             request below 29m by the linear conversion (below 3m by the quadratic one)",
+        ),
+    };
+    if let Some(least) = least {
         return Some(format!(
-            "{facts}: that is how Kubernetes writes a BestEffort pod, with no CPU request and \
-             no limit; {} counts every CPU the affinity mask allows, and pools sized to it \
-             compete for whatever CPU time other pods leave, which can be almost none: give \
-             the pod a CPU request (and size pools to it), or a limit",
+            "{facts}: {least}; a weight only divides CPU time among sibling cgroups under \
+             contention, so {} counts every CPU the affinity mask allows, and nothing here \
+             says how much CPU time this container gets: give it a CPU request and size pools \
+             to it, or a CPU limit, which std counts",
             detection_answer(why)
         ));
     }

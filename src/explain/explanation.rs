@@ -7,7 +7,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use super::finding::Finding;
-use crate::probes::{Affinity, CgroupReport, CpuSteal, Membership, UnreadableFile};
+use crate::probes::{Affinity, CgroupReport, CpuSteal, Membership, MissedCgroup, UnreadableFile};
 
 /// What decided the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +47,17 @@ pub struct OverrideSetting {
     pub error: Option<String>,
 }
 
-/// The first answer this process got (from `available_parallelism()` or `explain()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The first answer this process got (from `available_parallelism()` or `explain()`) under
+/// the calling thread's CPU mask: the one to hold the answer against.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FirstAnswer {
     /// The count.
     pub count: NonZeroUsize,
     /// How long ago it was taken.
     pub age: Duration,
+    /// The CPUs of the thread that took it, as a compact list; `None` where the mask could
+    /// not be read.
+    pub cpus: Option<String>,
 }
 
 /// Why the number is what it is. Built by [`explain`](crate::explain); its `Display` is a
@@ -73,13 +77,16 @@ pub struct Explanation {
     /// Why the calling thread's mask could not be read, when it could not.
     pub affinity_error: Option<String>,
     /// The calling thread's `Cpus_allowed_list` from `/proc/thread-self/status`, read only
-    /// when its mask could not be read: the kernel's word on the mask std could not get.
+    /// when its mask could not be read, intersected with the online CPUs as
+    /// `sched_getaffinity` would give it: the kernel's word on the mask std could not get.
     pub status_affinity: Option<Affinity>,
     /// The mask of the process's main thread, to compare with the calling thread's.
     pub process_affinity: Option<Affinity>,
-    /// The online CPUs (`/sys/devices/system/cpu/online`, as `sysconf` counts them), read
-    /// only when std would count them: when the calling thread's mask cannot be used.
-    /// `None` otherwise, when unknown, or not on Linux.
+    /// What std's fallback counts, read only when std would count it: when the calling
+    /// thread's mask cannot be used. `sysconf(_SC_NPROCESSORS_ONLN)`: the online CPUs
+    /// (`/sys/devices/system/cpu/online`) under glibc; under musl, which asks
+    /// `sched_getaffinity` itself, 1 when that fails. `None` otherwise, when unknown, or
+    /// not on Linux.
     pub online: Option<usize>,
     /// std's own answer, `None` when std failed.
     pub std: Option<NonZeroUsize>,
@@ -92,6 +99,10 @@ pub struct Explanation {
     /// A cgroup2 hierarchy mounted elsewhere than `/sys/fs/cgroup` that shows this
     /// process's cgroup where `/sys/fs/cgroup` does not, which std never reads.
     pub cgroup2_elsewhere: Option<CgroupReport>,
+    /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's
+    /// does not walk it: a v1 mount point or root that mountinfo writes escaped, a v1 mount
+    /// std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`.
+    pub std_missed: Option<MissedCgroup>,
     /// Whether the first CPU's flags in `/proc/cpuinfo` name a hypervisor; read only when
     /// the steal is at least 1% (`None` otherwise, and without x86 flags).
     pub hypervisor: Option<bool>,
@@ -135,6 +146,7 @@ impl Explanation {
             cgroup: None,
             unreadable: Vec::new(),
             cgroup2_elsewhere: None,
+            std_missed: None,
             hypervisor: None,
             steal: Some(CpuSteal { steal_ticks: 0, total_ticks: 1000 }),
             cgroup_namespace: Some(crate::probes::PROC_CGROUP_INIT_INO),

@@ -31,7 +31,8 @@ macro_rules! finding_table {
     QuotaFloored, "quota-floored", Warning, quota_floored,
         when: "the effective quota decides and is not whole (1.5 → 1)",
         says: "the quota, the floored answer, that rounding up (Go 1.25, .NET, num_cpus) would \
-            give the ceiling, and the settings for it";
+            give the ceiling, and the settings for it: the binding level's, and those of the \
+            other levels that would bind next";
     QuotaAboveCpus, "quota-above-cpus", Note, quota_above_cpus,
         when: "a quota is set but at or above the CPUs the affinity mask allows (the online \
             CPUs when the mask is unreadable)",
@@ -41,30 +42,48 @@ macro_rules! finding_table {
         says: "both counts and CPU lists, and that std counts the calling thread";
     AffinityUnreadable, "affinity-unreadable", Warning, affinity_unreadable,
         when: "the calling thread's mask could not be read (a seccomp profile or firejail \
-            denying `sched_getaffinity`), so the online count was used",
-        says: "the error; the CPUs `Cpus_allowed_list` in `/proc/thread-self/status` names, and \
-            the exact override std would have answered with them (or that they give the same \
-            answer); without that file, that the answer may overcount";
+            denying `sched_getaffinity`), so std's fallback counted: the online CPUs under \
+            glibc, 1 under musl, whose `sysconf` asks `sched_getaffinity` itself",
+        says: "the error and what was counted; the CPUs `Cpus_allowed_list` in \
+            `/proc/thread-self/status` names, of those online (as `sched_getaffinity` would \
+            answer), whether std's answer with them is lower (the answer overcounts) or \
+            higher (it undercounts), and the exact override, or that they give the same \
+            answer; without that file, that the answer may be off";
     CgroupUnreadable, "cgroup-unreadable", Warning, cgroup_unreadable,
         when: "`/proc/self/cgroup`, `/proc/self/mountinfo` (v1) or a limit file std would read \
             exists but could not be read (a missing file is normal); one finding per file",
         says: "the path, the error, what std counted instead, and that the answer may overcount";
+    StdMissedQuota, "std-missed-quota", Warning, std_missed_quota,
+        when: "explain()'s own lookup of mountinfo finds the process's cgroup where std's does \
+            not walk it, and a quota there that gives a lower number: a v1 mount point or \
+            root with a space, tab, newline or backslash (mountinfo writes it escaped, std \
+            uses the text as written), a v1 mount std takes that a later mount at the same \
+            point hides, a line std cannot parse before it, or `/sys/fs/cgroup` as a cgroup2 \
+            mount of a subtree",
+        says: "the mount point as mountinfo writes it and unescaped, the quota and its level, \
+            why std's lookup misses it, the number std's own rule gives with it and the \
+            exact override; the returned number stays std's";
     Cgroup2Elsewhere, "cgroup2-elsewhere", Warning, cgroup2_elsewhere,
         when: "std found no cgroup2 directory for this process under `/sys/fs/cgroup`, but \
             cgroup2 is mounted elsewhere and the process's cgroup there has a quota",
         says: "the mount point, the quota there, and the number it would have given";
     CgroupfsUnmounted, "cgroupfs-unmounted", Warning, cgroupfs_unmounted,
         when: "`/proc/self/cgroup` places the process in a cgroup, on the v1 cpu controller or \
-            on v2, but no mounted cgroup filesystem shows it (none mounted, as a container \
-            without the cgroup mount; or hidden, as by `bwrap --tmpfs /sys/fs/cgroup`); not \
-            for the machine's own root cgroup, which has no quota",
-        says: "that no quota could be read while the kernel may enforce one, and to mount \
-            cgroupfs read-only at `/sys/fs/cgroup` as Docker does, or set the override";
+            on v2, and mountinfo shows that no mounted cgroup filesystem shows it; not for \
+            the machine's own root cgroup, which has no quota, and not when mountinfo could \
+            not be read",
+        says: "which case it is: no mount of the hierarchy at all (a container without the \
+            cgroup mount), every mount hidden by a later one (`bwrap --tmpfs \
+            /sys/fs/cgroup`), a cgroup outside the namespace root (`0::/../x`), or mounts of \
+            other subtrees; that no quota could be read while the kernel may enforce one, \
+            and what to change, or the override";
     CgroupsInvisible, "cgroups-invisible", Warning, cgroups_invisible,
-        when: "`/proc/self/cgroup` is empty or missing, as under gVisor or on a kernel without \
-            cgroups",
-        says: "that a limit on the sandbox is enforced outside it and cannot be counted, and \
-            that the CPUs counted are the sandbox's own";
+        when: "`/proc/self/cgroup` is empty (gVisor), or missing: from a `/proc` without it (a \
+            kernel without cgroups, a sandbox's `/proc`), or with no `/proc/self` at all (a \
+            chroot, bwrap without `--proc`)",
+        says: "which it is; for gVisor, that a limit on the sandbox is enforced outside it and \
+            how runsc sizes its vCPUs (the cpuset, or with `--cpu-num-from-quota` the quota \
+            rounded up, at least 2); without `/proc`, to mount it";
     DetectionChanged, "detection-changed", Warning, detection_changed,
         when: "`derived` differs from `std`, and std asked again answers differently: the \
             kernel's answer changed between the reads",
@@ -76,11 +95,13 @@ macro_rules! finding_table {
         says: "both numbers, the rustc the module was built with, and to report a bug with the \
             report attached";
     ChangedSinceFirstCall, "changed-since-first-call", Warning, changed_since_first_call,
-        when: "the answer differs from the first one this process got",
-        says: "both numbers and how long ago the first was taken, and that pools sized at start \
-            (by kumod and most hosts) are sized for a number that no longer holds: after an \
-            in-place pod resize (GA in Kubernetes 1.35), `runc update`, or a move to another \
-            cgroup, resize them or restart";
+        when: "the answer differs from the first one this process got under the calling \
+            thread's CPUs (the process's first on a thread with the same mask, or with the \
+            process's mask; a thread's own first on a thread that pinned itself)",
+        says: "both numbers, the CPUs and how long ago the first was taken, and that pools \
+            sized at start (by kumod and most hosts) are sized for a number that no longer \
+            holds: after an in-place pod resize (GA in Kubernetes 1.35), `runc update`, a \
+            CPU taken offline, or a move to another cgroup, resize them or restart";
     CpuSteal, "cpu-steal", Note, cpu_steal,
         when: "steal time since boot is at least 1% of all CPU time; steal is only accounted \
             under a hypervisor's paravirtual clock, so no CPU flag is needed (arm64 guests \
@@ -88,13 +109,16 @@ macro_rules! finding_table {
         says: "the share and the ticks, that the CPUs counted may be shared with other guests, \
             and to set the override to what the guest really gets";
     MountinfoScan, "mountinfo-scan", Note, mountinfo_scan,
-        when: "on cgroup v1 the cpu controller is at neither `/sys/fs/cgroup/cpu` nor \
-            `cpu,cpuacct`, and std reads at least 1,000 lines of mountinfo to find it",
-        says: "how many lines std reads on every call, and that mounting the controller at \
-            `/sys/fs/cgroup/cpu` or setting the override makes the scan go away";
+        when: "on cgroup v1 the cpu controller's usual paths (`/sys/fs/cgroup/cpu`, \
+            `cpu,cpuacct`) do not show the cgroup, and std reads at least 1,000 lines of \
+            mountinfo to find it",
+        says: "how many lines std reads on every call, and what makes the scan go away: \
+            mounting the controller at `/sys/fs/cgroup/cpu`, or, where it is mounted there \
+            showing only a subtree (a runtime without a cgroup namespace), a private cgroup \
+            namespace; or the override";
     QuotaBurst, "quota-burst", Note, quota_burst,
-        when: "the level whose quota binds has a burst allowance (`cpu.max.burst`, or v1 \
-            `cpu.cfs_burst_us` > 0)",
+        when: "the level whose quota binds, below the CPUs the affinity mask allows, has a \
+            burst allowance (`cpu.max.burst`, or v1 `cpu.cfs_burst_us` > 0)",
         says: "that level, its burst in CPUs over its quota, and that the answer uses the \
             steady-state quota";
     CgroupNamespace, "cgroup-namespace", Note, cgroup_namespace,
@@ -103,9 +127,16 @@ macro_rules! finding_table {
         says: "that cgroups above the namespace's root are invisible, so a tighter quota on a \
             pod or slice would be enforced but not counted, and to set the override if it is \
             below the answer";
+    MountShowsSubtree, "mount-shows-subtree", Note, mount_shows_subtree,
+        when: "the walked mount shows only a subtree of the hierarchy (mountinfo's root field \
+            is not `/`), as runc and Docker bind-mount a container's own cgroup on v1 \
+            without a cgroup namespace",
+        says: "the mount point and the subtree, the levels above it that cannot be read, that a \
+            tighter quota there would be enforced but not counted, and to set the override \
+            if it is below the answer";
     RequestsOnly, "requests-only", Note, requests_only,
         when: "no level has a quota, but the leaf's weight is not the default (a Kubernetes \
-            request without a limit, or BestEffort)",
+            request without a limit, or the least weight)",
         says: "see below; the number itself never follows the weight (see JDK-8281181)";
         }
     };

@@ -1,8 +1,9 @@
 //! The CPU request a Kubernetes container's weight stands for, and where it comes from.
 //!
 //! The kubelet turns a request into cgroup v1 shares as milliCPU × 1024 / 1000 (its
-//! `MilliCPUToShares`, pkg/kubelet/cm/helpers_linux.go), with 2 shares for a BestEffort pod
-//! (no request, no limit), so on v1 a request is shares / 1024 CPUs. On cgroup v2 the OCI
+//! `MilliCPUToShares`, pkg/kubelet/cm/helpers_linux.go), at least 2 (`MinShares`), which
+//! every container without a CPU request gets, in a BestEffort or a Burstable pod alike;
+//! so on v1 a request is shares / 1024 CPUs. On cgroup v2 the OCI
 //! runtime converts those shares to `cpu.weight`, by one of two formulas, both inverted here:
 //! - linear, KEP-2254 (runc before 1.3.2, crun before 1.23):
 //!   weight = 1 + (shares − 2) × 9999 / 262142, so shares = 2 + (weight − 1) × 262142 / 9999;
@@ -19,11 +20,13 @@
 /// Shares per CPU in the kubelet's conversion (1024 shares per 1000 millicores).
 const SHARES_PER_CPU: f64 = 1024.0;
 
-/// The shares the kubelet writes for a BestEffort pod: its `MinShares`.
-pub(crate) const BEST_EFFORT_SHARES: u64 = 2;
+/// The kubelet's `MinShares`: what it writes for a container without a CPU request, and for
+/// requests below 2m.
+pub(crate) const MIN_SHARES: u64 = 2;
 
-/// The weight both conversions give [`BEST_EFFORT_SHARES`].
-pub(crate) const BEST_EFFORT_WEIGHT: u64 = 1;
+/// The least `cpu.weight`: both conversions give it [`MIN_SHARES`], the linear one every
+/// share count up to 28 (requests below 29m), the quadratic one only 2.
+pub(crate) const MIN_WEIGHT: u64 = 1;
 
 /// The request in CPUs that v1 `cpu.shares` stands for.
 pub(crate) fn cpus_from_shares(shares: f64) -> f64 {
@@ -76,11 +79,13 @@ mod tests {
 
     #[test]
     fn the_quadratic_fixed_points() {
-        // weight 100 is 1024 shares (1 CPU, and the default); 1 is 2 shares (BestEffort)
+        // weight 100 is 1024 shares (1 CPU, and the default); 1 is 2 shares (no request)
         assert!((cpus_from_weight_quadratic(100.0) - 1.0).abs() < 1e-9);
-        let best_effort = BEST_EFFORT_WEIGHT as f64;
-        let shares = BEST_EFFORT_SHARES as f64;
-        assert!((cpus_from_weight_quadratic(best_effort) - cpus_from_shares(shares)).abs() < 1e-9);
-        assert!((cpus_from_weight_linear(best_effort) - cpus_from_shares(shares)).abs() < 1e-9);
+        let least = MIN_WEIGHT as f64;
+        let shares = MIN_SHARES as f64;
+        assert!((cpus_from_weight_quadratic(least) - cpus_from_shares(shares)).abs() < 1e-9);
+        assert!((cpus_from_weight_linear(least) - cpus_from_shares(shares)).abs() < 1e-9);
+        // linear weight 100 is a request of about 2.54 CPUs, not the default
+        assert!((cpus_from_weight_linear(100.0) - 2.54).abs() < 0.01);
     }
 }

@@ -65,10 +65,13 @@ pub fn explain() -> Explanation {
     } else {
         None
     };
+    let cpus = affinity.as_ref().map(|mask| mask.cpus.clone());
     if let Some(count) = value {
-        parallelism::note_answer(count);
+        parallelism::note_answer_with(count, || cpus.clone());
     }
-    let first_answer = parallelism::first_answer().map(|(count, age)| FirstAnswer { count, age });
+    let process_cpus = probed.process_affinity.as_ref().map(|mask| mask.cpus.as_str());
+    let first_answer = parallelism::first_answer_for(cpus.as_deref(), process_cpus)
+        .map(|(first, age)| FirstAnswer { count: first.count, age, cpus: first.cpus });
     let mut why = Explanation {
         value,
         source,
@@ -83,6 +86,7 @@ pub fn explain() -> Explanation {
         cgroup,
         unreadable: probed.cgroup.unreadable,
         cgroup2_elsewhere: probed.cgroup.cgroup2_elsewhere,
+        std_missed: probed.cgroup.std_missed,
         hypervisor: probed.steal.hypervisor,
         steal: probed.steal.steal,
         cgroup_namespace: probed.cgroup_namespace,
@@ -113,7 +117,12 @@ fn probe() -> Probed {
     let affinity = probes::affinity().map_err(|err| Some(err.to_string()));
     // the kernel's text for the mask, only when the mask itself is denied
     let status_affinity = affinity.as_ref().err().and_then(|_| {
-        probes::status_affinity(std::path::Path::new(probes::PROC_THREAD_SELF_STATUS))
+        use std::path::Path;
+        probes::status_affinity(
+            Path::new(probes::PROC_THREAD_SELF_STATUS),
+            Path::new(probes::SYS_CPU_ONLINE),
+            Path::new(probes::SYS_CPU_POSSIBLE),
+        )
     });
     let steal = probes::cpu_steal_now();
     let process_affinity = probes::process_affinity(affinity.as_ref().ok()).ok();

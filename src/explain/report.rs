@@ -63,6 +63,20 @@ impl fmt::Display for Explanation {
                 elsewhere.quota().map_or("no quota".to_owned(), |q| format!("quota {}", cpus(q)));
             writeln!(f, "cgroup2 elsewhere: {} at {}, {quota}", elsewhere.path, mount.display())?;
         }
+        if let Some(missed) = &self.std_missed {
+            let found = &missed.report;
+            let mount = found.mount.as_deref().unwrap_or(std::path::Path::new("?"));
+            let quota =
+                found.quota().map_or("no quota".to_owned(), |q| format!("quota {}", cpus(q)));
+            writeln!(
+                f,
+                "explain() found it where std does not look ({}): at {} (mountinfo: {}), {quota}",
+                missed.reason.as_str(),
+                mount.display(),
+                missed.listed_mount
+            )?;
+            write_levels(f, found)?;
+        }
         match (self.std, self.std_again) {
             (Some(count), Some(again)) => {
                 writeln!(f, "std: {count}, then {again} when asked again")?
@@ -89,30 +103,18 @@ fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
     if let Some(lines) = cgroup.mountinfo_lines {
         writeln!(f, "  mountinfo: std reads {lines} lines of it to find the cpu controller")?;
     }
-    for level in &cgroup.levels {
-        let setting = match (&level.limit, &level.period) {
-            (None, _) if level.unreadable => {
-                writeln!(f, "  {}: unreadable (counted as no limit)", level.path)?;
-                continue;
-            }
-            (None, _) => {
-                writeln!(f, "  {}: no limit file", level.path)?;
-                continue;
-            }
-            (Some(limit), Some(period)) => format!("{limit} {period}"),
-            (Some(limit), None) => format!("{limit} (no period)"),
-        };
-        let meaning = match level.cpus {
-            Some(count) => cpus(count),
-            None => "no limit".to_owned(),
-        };
-        let burst = match (level.burst_us, level.burst_cpus()) {
-            (Some(burst), Some(count)) => format!(", burst {burst} = {}", cpus(count)),
+    if let (Some(mount), Some(root)) = (&cgroup.mount, &cgroup.mount_root) {
+        writeln!(f, "  mounted at {}, showing the hierarchy from {root}", mount.display())?;
+    }
+    if let Some(unshown) = &cgroup.unshown {
+        let detail = match (unshown.mount(), unshown.hidden_by()) {
+            (Some(mount), Some(by)) => format!(" ({} under {})", mount.display(), by.display()),
+            (Some(mount), None) => format!(" (one at {})", mount.display()),
             _ => String::new(),
         };
-        let binds = if level.binds { " (binds)" } else { "" };
-        writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}", level.path)?;
+        writeln!(f, "  no mount shows it: {}{detail}", unshown.as_str())?;
     }
+    write_levels(f, cgroup)?;
     if let Some(weight) = cgroup.weight {
         let version = cgroup.version;
         writeln!(
@@ -124,6 +126,38 @@ fn write_cgroup(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
     }
     if let Some(note) = &cgroup.note {
         writeln!(f, "  note: {note}")?;
+    }
+    Ok(())
+}
+
+/// One line per level, leaf first: the setting as read, and what it means.
+fn write_levels(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Result {
+    for level in &cgroup.levels {
+        let setting = match (&level.limit, &level.period) {
+            (None, _) if level.unreadable => {
+                writeln!(f, "  {}: unreadable (counted as no limit)", level.path)?;
+                continue;
+            }
+            (None, _) => {
+                writeln!(f, "  {}: no limit file", level.path)?;
+                continue;
+            }
+            (Some(limit), Some(period)) => format!("{limit} {period}"),
+            // a limit that is a number with no period decides nothing; without a number,
+            // the period is not read
+            (Some(limit), None) if level.limit_us.is_some() => format!("{limit} (no period)"),
+            (Some(limit), None) => limit.clone(),
+        };
+        let meaning = match level.cpus {
+            Some(count) => cpus(count),
+            None => "no limit".to_owned(),
+        };
+        let burst = match (level.burst_us, level.burst_cpus()) {
+            (Some(burst), Some(count)) => format!(", burst {burst} = {}", cpus(count)),
+            _ => String::new(),
+        };
+        let binds = if level.binds { " (binds)" } else { "" };
+        writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}", level.path)?;
     }
     Ok(())
 }

@@ -45,6 +45,11 @@ pub fn process_affinity(thread: Option<&Affinity>) -> std::io::Result<Affinity> 
     thread_local! {
         static IS_MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
     }
+    // on the main thread, known as such, its own mask is the answer: no system call (a
+    // fork keeps the forking thread's knowledge, and the forking thread is the child's main)
+    if let (Some(true), Some(mask)) = (IS_MAIN.with(std::cell::Cell::get), thread) {
+        return Ok(mask.clone());
+    }
     // SAFETY: getpid and gettid have no preconditions and cannot fail.
     let pid = unsafe { libc::getpid() };
     // (after a fork from another thread the cached `false` only costs one more call)
@@ -92,17 +97,28 @@ fn affinity_of(pid: libc::pid_t) -> std::io::Result<Affinity> {
 /// The online CPUs as the kernel lists them, such as `0-3,8`.
 pub const SYS_CPU_ONLINE: &str = "/sys/devices/system/cpu/online";
 
+/// The CPUs that may ever be present (hot-add slots included): the kernel's
+/// `nr_cpu_ids` is its highest id + 1, and `sched_getaffinity` fails with EINVAL on a set
+/// smaller than that.
+pub const SYS_CPU_POSSIBLE: &str = "/sys/devices/system/cpu/possible";
+
 /// The calling thread's status; its `Cpus_allowed_list` is the affinity mask.
 pub const PROC_THREAD_SELF_STATUS: &str = "/proc/thread-self/status";
 
-/// The number of online CPUs: the count of [`SYS_CPU_ONLINE`], which is what glibc's
-/// `sysconf(_SC_NPROCESSORS_ONLN)` reads too, here without stdio; sysconf when the file
-/// cannot be read or parsed. `None` when both fail or say zero.
+/// The number std's fallback counts when the mask cannot be read: `sysconf(
+/// _SC_NPROCESSORS_ONLN)`. glibc reads [`SYS_CPU_ONLINE`] for it, which is read here
+/// without stdio (sysconf when the file cannot be read or parsed); musl instead asks
+/// `sched_getaffinity` itself and, when that fails, answers 1, so under musl sysconf is
+/// asked. `None` when it fails or says zero.
 #[cfg(target_os = "linux")]
 pub fn online_cpus() -> Option<usize> {
-    let listed = super::read_kernel_file(std::path::Path::new(SYS_CPU_ONLINE))
-        .ok()
-        .and_then(|content| count_list(std::str::from_utf8(&content).ok()?.trim()));
+    let listed = if cfg!(target_env = "musl") {
+        None
+    } else {
+        super::read_kernel_file(std::path::Path::new(SYS_CPU_ONLINE))
+            .ok()
+            .and_then(|content| count_list(std::str::from_utf8(&content).ok()?.trim()))
+    };
     listed.filter(|&n| n > 0).or_else(|| {
         // SAFETY: sysconf has no preconditions.
         let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
@@ -110,15 +126,87 @@ pub fn online_cpus() -> Option<usize> {
     })
 }
 
+/// What std's fallback counts where the mask cannot be read, for the findings' words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdFallback {
+    /// glibc: the online CPUs.
+    OnlineCpus,
+    /// musl: `sysconf` asks `sched_getaffinity` itself and answers 1 when it fails.
+    MuslSysconf,
+}
+
+/// The fallback of the C library this crate was built for.
+pub const STD_FALLBACK: StdFallback =
+    if cfg!(target_env = "musl") { StdFallback::MuslSysconf } else { StdFallback::OnlineCpus };
+
 /// The calling thread's `Cpus_allowed_list` from `status` (`/proc/thread-self/status`), as
-/// an [`Affinity`]: what the kernel says of the mask when `sched_getaffinity` is denied.
-pub fn status_affinity(status: &std::path::Path) -> Option<Affinity> {
+/// `sched_getaffinity` would give it: the kernel prints the task's mask as set, while the
+/// system call answers it ANDed with the active CPUs, so the list is intersected with the
+/// online CPUs (`online`, when it can be read). It fits std's set when the possible CPUs
+/// (`possible`) do, since the kernel refuses a smaller set whatever the mask.
+pub fn status_affinity(
+    status: &std::path::Path,
+    online: &std::path::Path,
+    possible: &std::path::Path,
+) -> Option<Affinity> {
     let content = super::read_kernel_file(status).ok()?;
     let text = String::from_utf8(content).ok()?;
     let list = text.lines().find_map(|line| line.strip_prefix("Cpus_allowed_list:"))?.trim();
-    let count = count_list(list)?;
-    let highest = list.split([',', '-']).filter_map(|id| id.parse::<usize>().ok()).max()?;
-    Some(Affinity { count, cpus: list.to_owned(), fits_std_set: highest < STD_SET_BITS })
+    let mut words = list_words(list)?;
+    if let Some(online) = read_list(online) {
+        for (word, online) in words.iter_mut().zip(online.iter().chain(std::iter::repeat(&0))) {
+            *word &= online;
+        }
+    }
+    let possible_ids = read_list(possible)
+        .map_or(words.len() * WORD_BITS, |possible| highest(&possible).map_or(0, |id| id + 1));
+    Some(Affinity {
+        count: words.iter().map(|w| w.count_ones() as usize).sum(),
+        cpus: compact_list(&words),
+        fits_std_set: possible_ids <= STD_SET_BITS,
+    })
+}
+
+/// A kernel CPU list file, as set bits.
+fn read_list(path: &std::path::Path) -> Option<Vec<libc::c_ulong>> {
+    let content = super::read_kernel_file(path).ok()?;
+    list_words(std::str::from_utf8(&content).ok()?.trim())
+}
+
+/// The highest set bit.
+fn highest(words: &[libc::c_ulong]) -> Option<usize> {
+    let (index, word) = words.iter().enumerate().rev().find(|(_, word)| **word != 0)?;
+    Some(index * WORD_BITS + (WORD_BITS - 1 - word.leading_zeros() as usize))
+}
+
+/// A kernel CPU list such as `0-3,8` as set bits; `None` when it is not one, or names a CPU
+/// beyond [`MAX_SET_BITS`].
+pub(crate) fn list_words(list: &str) -> Option<Vec<libc::c_ulong>> {
+    let mut words: Vec<libc::c_ulong> = Vec::new();
+    if list.is_empty() {
+        return Some(words);
+    }
+    for range in list.split(',') {
+        let (first, last) = match range.split_once('-') {
+            Some((first, last)) => (first.parse::<usize>().ok()?, last.parse::<usize>().ok()?),
+            None => {
+                let cpu = range.parse::<usize>().ok()?;
+                (cpu, cpu)
+            }
+        };
+        if first > last || last >= MAX_SET_BITS {
+            return None;
+        }
+        if words.len() <= last / WORD_BITS {
+            words.resize(last / WORD_BITS + 1, 0);
+        }
+        for cpu in first..=last {
+            if let Some(word) = words.get_mut(cpu / WORD_BITS) {
+                *word |= 1 << (cpu % WORD_BITS);
+            }
+        }
+    }
+    Some(words)
 }
 
 /// The CPUs in a kernel CPU list such as `0-3,8`; `None` when it is not one.
@@ -191,14 +279,59 @@ mod tests {
         let mask = affinity().expect("sched_getaffinity works on Linux");
         assert_eq!(mask.cpus, listed.trim());
         assert!(mask.fits_std_set);
-        assert_eq!(status_affinity(Path::new(PROC_THREAD_SELF_STATUS)), Some(mask));
+        let online = Path::new(SYS_CPU_ONLINE);
+        let possible = Path::new(SYS_CPU_POSSIBLE);
+        assert_eq!(
+            status_affinity(Path::new(PROC_THREAD_SELF_STATUS), online, possible),
+            Some(mask)
+        );
     }
 
     #[test]
-    fn online_matches_the_kernels_list_and_sysconf() {
-        // SAFETY: sysconf has no preconditions.
-        let sysconf = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as usize;
-        assert_eq!(online_cpus(), Some(sysconf));
+    fn online_is_the_count_of_processors_proc_cpuinfo_lists() {
+        // /proc/cpuinfo describes the online CPUs, one "processor" line each: a source
+        // independent of the online list and of sysconf
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+        let processors = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
+        assert!(processors >= 1, "{cpuinfo}");
+        assert_eq!(online_cpus(), Some(processors));
+    }
+
+    /// A scratch directory with a status file listing `allowed`, and the online and
+    /// possible lists.
+    fn lists(allowed: &str, online: &str, possible: &str) -> crate::probes::scratch::Scratch {
+        let dir = crate::probes::scratch::Scratch::dir("lists");
+        std::fs::write(
+            dir.path.join("status"),
+            format!("Name:\tx\nCpus_allowed_list:\t{allowed}\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.path.join("online"), format!("{online}\n")).unwrap();
+        std::fs::write(dir.path.join("possible"), format!("{possible}\n")).unwrap();
+        dir
+    }
+
+    fn listed(dir: &crate::probes::scratch::Scratch) -> Option<Affinity> {
+        let path = |name| dir.path.join(name);
+        status_affinity(&path("status"), &path("online"), &path("possible"))
+    }
+
+    #[test]
+    fn cpus_allowed_list_is_read_as_sched_getaffinity_answers_it() {
+        // a VM with 64 hot-add slots and 8 CPUs online: the task's mask names all 64, the
+        // system call answers those online
+        let hot_add = listed(&lists("0-63", "0-7", "0-63")).unwrap();
+        assert_eq!((hot_add.count, hot_add.cpus.as_str(), hot_add.fits_std_set), (8, "0-7", true));
+        let pinned = listed(&lists("2,5-6", "0-3,5", "0-7")).unwrap();
+        assert_eq!((pinned.count, pinned.cpus.as_str()), (2, "2,5"));
+        // the kernel refuses std's 1024-CPU set where more CPUs are possible, whatever the mask
+        let wide = listed(&lists("0-3", "0-3", "0-2047")).unwrap();
+        assert!(!wide.fits_std_set);
+        assert!(listed(&lists("0-3", "0-3", "0-1023")).unwrap().fits_std_set);
+        // without the online list, the mask as listed
+        let dir = lists("0-3", "0-1", "0-3");
+        std::fs::remove_file(dir.path.join("online")).unwrap();
+        assert_eq!(listed(&dir).unwrap().count, 4);
     }
 
     #[test]

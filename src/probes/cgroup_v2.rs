@@ -19,6 +19,7 @@ const CPU_MAX_BURST: &str = "cpu.max.burst";
 pub(crate) fn walk(
     mount: &Path,
     relative_path: &Path,
+    mount_root: Option<String>,
     report: &mut CgroupReport,
     unreadable: &mut Vec<UnreadableFile>,
     weight_at_root: bool,
@@ -33,7 +34,8 @@ pub(crate) fn walk(
         return;
     }
     report.mount = Some(mount.to_path_buf());
-    walk_levels(mount, &leaf, report, unreadable);
+    walk_levels(mount, &leaf, mount_root.as_deref(), report, unreadable);
+    report.mount_root = mount_root;
     if report.quota().is_none() && (weight_at_root || report.path != "/") {
         report.weight = read_extra_number(&leaf.join(CPU_WEIGHT));
     }
@@ -42,6 +44,7 @@ pub(crate) fn walk(
 fn walk_levels(
     mount: &Path,
     leaf: &Path,
+    mount_root: Option<&str>,
     report: &mut CgroupReport,
     unreadable: &mut Vec<UnreadableFile>,
 ) {
@@ -60,7 +63,7 @@ fn walk_levels(
             }
             None => (None, None, false),
         };
-        let mut level = CgroupLevel::read(level_path(mount, &dir), limit, period);
+        let mut level = CgroupLevel::read(level_path(mount, &dir, mount_root), limit, period);
         level.unreadable = cpu_max.unreadable;
         if level.cpus.is_some() {
             level.burst_us = read_extra_number(&dir.join(CPU_MAX_BURST));

@@ -151,9 +151,169 @@ pub struct CgroupReport {
     /// The leaf's CPU weight as read, when no level has a quota: `cpu.weight` on v2
     /// (default 100), `cpu.shares` on v1 (default 1024). std ignores it.
     pub weight: Option<u64>,
-    /// On v1, when std finds the `cpu` hierarchy through `/proc/self/mountinfo`: the lines
+    /// On v1, when std searches `/proc/self/mountinfo` for the `cpu` hierarchy: the lines
     /// of it std reads on every call.
     pub mountinfo_lines: Option<usize>,
+    /// The subtree of the hierarchy the walked mount shows (mountinfo's root field,
+    /// unescaped): `/` for the whole hierarchy. Known only where mountinfo was read; the
+    /// levels' paths are the cgroup's real paths below it.
+    pub mount_root: Option<String>,
+    /// Why no mounted cgroup filesystem shows the process's cgroup, when none does and
+    /// mountinfo could be read to say so.
+    pub unshown: Option<Unshown>,
+}
+
+/// Why no mounted cgroup filesystem shows the process's cgroup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unshown {
+    /// mountinfo lists no mount of the hierarchy at all (a container without the cgroup
+    /// mount).
+    NoneMounted,
+    /// Every mount of the hierarchy is hidden by a later mount at or above it (as
+    /// `bwrap --tmpfs /sys/fs/cgroup` leaves it): the first such, and what hides it.
+    Hidden {
+        /// The hidden mount point.
+        mount: PathBuf,
+        /// The later mount point that hides it.
+        by: PathBuf,
+    },
+    /// `/proc/self/cgroup` names a path outside this process's cgroup namespace root
+    /// (`/../x`): the process was moved out of the namespace's subtree, and no mount made
+    /// in the namespace can show its cgroup.
+    OutsideNamespaceRoot,
+    /// The hierarchy is mounted and visible, but no mount shows this cgroup: each shows
+    /// another subtree, or lacks the directory. Their mount points.
+    ElsewhereOnly {
+        /// The visible mount points of the hierarchy.
+        mounts: Vec<PathBuf>,
+    },
+}
+
+impl Unshown {
+    /// Every kind, for the names Lua sees.
+    pub const NAMES: [&'static str; 4] =
+        ["none-mounted", "hidden", "outside-namespace-root", "elsewhere-only"];
+
+    /// The mount point it names: the hidden one, or the first visible one.
+    pub fn mount(&self) -> Option<&Path> {
+        match self {
+            Unshown::Hidden { mount, .. } => Some(mount),
+            Unshown::ElsewhereOnly { mounts } => mounts.first().map(PathBuf::as_path),
+            Unshown::NoneMounted | Unshown::OutsideNamespaceRoot => None,
+        }
+    }
+
+    /// What hides the mount, when one is hidden.
+    pub fn hidden_by(&self) -> Option<&Path> {
+        match self {
+            Unshown::Hidden { by, .. } => Some(by),
+            _ => None,
+        }
+    }
+
+    /// The name Lua sees.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Unshown::NoneMounted => "none-mounted",
+            Unshown::Hidden { .. } => "hidden",
+            Unshown::OutsideNamespaceRoot => "outside-namespace-root",
+            Unshown::ElsewhereOnly { .. } => "elsewhere-only",
+        }
+    }
+}
+
+/// Why std's lookup did not walk the mount where explain()'s own lookup finds the cgroup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissReason {
+    /// v1: mountinfo writes the mount point escaped (a space as `\040`), and std joins the
+    /// escaped text into a path, which does not exist.
+    EscapedMountPoint,
+    /// v1: mountinfo writes the mount's root escaped, and std compares that text with the
+    /// cgroup path `/proc/self/cgroup` names, which is not escaped.
+    EscapedRoot,
+    /// v1: std takes the first line naming a cpu controller whose root contains the cgroup,
+    /// a mount a later mount hides, and finds no directory for the cgroup there.
+    Shadowed {
+        /// The mount point std takes, as written.
+        taken: String,
+        /// The later mount point that hides it.
+        by: PathBuf,
+    },
+    /// v1: std takes the first line naming a cpu controller whose root contains the cgroup,
+    /// and stops there: another mount (a later one, or one showing more levels) shows it.
+    FirstLineOnly {
+        /// The mount point std takes, as written.
+        taken: String,
+    },
+    /// v1: std stops reading mountinfo at a line it cannot parse (not UTF-8, too few
+    /// fields, or a root that is not absolute), before the mount.
+    StoppedAt {
+        /// The line std stops at, from 1.
+        line: usize,
+    },
+    /// v2: `/sys/fs/cgroup` is a mount of the subtree at its root, and std looks for the
+    /// whole cgroup path below it.
+    Subtree,
+}
+
+impl MissReason {
+    /// Every kind, for the names Lua sees.
+    pub const NAMES: [&'static str; 6] = [
+        "escaped-mount-point",
+        "escaped-root",
+        "shadowed",
+        "first-line-only",
+        "stopped-at",
+        "subtree",
+    ];
+
+    /// The mount point std takes, as written, where it takes one.
+    pub fn taken(&self) -> Option<&str> {
+        match self {
+            MissReason::Shadowed { taken, .. } | MissReason::FirstLineOnly { taken } => Some(taken),
+            _ => None,
+        }
+    }
+
+    /// The mount that hides the one std takes, when it is hidden.
+    pub fn hidden_by(&self) -> Option<&Path> {
+        match self {
+            MissReason::Shadowed { by, .. } => Some(by),
+            _ => None,
+        }
+    }
+
+    /// The line std stops reading at, when it stops early.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            MissReason::StoppedAt { line } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The name Lua sees.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MissReason::EscapedMountPoint => "escaped-mount-point",
+            MissReason::EscapedRoot => "escaped-root",
+            MissReason::Shadowed { .. } => "shadowed",
+            MissReason::FirstLineOnly { .. } => "first-line-only",
+            MissReason::StoppedAt { .. } => "stopped-at",
+            MissReason::Subtree => "subtree",
+        }
+    }
+}
+
+/// The process's cgroup where explain()'s own lookup finds it and std's does not walk it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissedCgroup {
+    /// Why std's lookup missed it.
+    pub reason: MissReason,
+    /// The mount point as mountinfo writes it (escaped); the report's `mount` is the same
+    /// unescaped.
+    pub listed_mount: String,
+    /// The walk there, as std would walk it.
+    pub report: CgroupReport,
 }
 
 impl CgroupReport {
@@ -182,7 +342,15 @@ impl CgroupReport {
             note: None,
             weight: None,
             mountinfo_lines: None,
+            mount_root: None,
+            unshown: None,
         }
+    }
+
+    /// Whether the walked mount shows only a subtree of the hierarchy, so that the levels
+    /// above its root cannot be read.
+    pub fn shows_subtree(&self) -> bool {
+        self.mount.is_some() && self.mount_root.as_deref().is_some_and(|root| root != "/")
     }
 
     /// Marks the tightest level, nearest the leaf on ties, as the one that binds.
@@ -194,8 +362,34 @@ impl CgroupReport {
     }
 }
 
-/// The cgroup path of `dir` below `mount`: `/` for the mount itself.
-pub(crate) fn level_path(mount: &Path, dir: &Path) -> String {
-    let below = dir.strip_prefix(mount).unwrap_or(dir);
-    format!("/{}", below.display())
+/// The cgroup path of `dir` below `mount`, whose root is `mount_root` (`/` when unknown):
+/// `/` for the mount itself in the usual case, the mount's root for a subtree mount.
+pub(crate) fn level_path(mount: &Path, dir: &Path, mount_root: Option<&str>) -> String {
+    let below = dir.strip_prefix(mount).unwrap_or(dir).to_string_lossy();
+    let root = mount_root.unwrap_or("/").trim_end_matches('/');
+    let mut path = String::with_capacity(root.len() + below.len() + 2);
+    path.push_str(root);
+    if !below.is_empty() {
+        path.push('/');
+        path.push_str(&below);
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_level_s_path_is_the_mount_s_root_and_what_lies_below_it() {
+        let mount = Path::new("/sys/fs/cgroup/cpu");
+        assert_eq!(level_path(mount, mount, None), "/");
+        assert_eq!(level_path(mount, &mount.join("docker/abc"), None), "/docker/abc");
+        assert_eq!(level_path(mount, mount, Some("/docker/abc")), "/docker/abc");
+        assert_eq!(level_path(mount, &mount.join("x"), Some("/docker/abc")), "/docker/abc/x");
+        assert_eq!(level_path(mount, &mount.join("x"), Some("/")), "/x");
+    }
 }

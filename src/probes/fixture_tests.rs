@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{CgroupReport, CgroupVersion, Roots};
+use super::cgroups::{CgroupReport, CgroupVersion, MissReason, Roots, Unshown};
 use super::membership::{cgroup, CgroupProbe, Membership};
 use super::scratch::Scratch;
 
@@ -196,10 +196,18 @@ fn v1_mount_from_mountinfo_with_a_bind_mounted_subtree() {
     );
     let mut roots = roots(case);
     roots.proc_self_mountinfo = mountinfo.path.clone();
-    let r = cgroup(&roots).report.unwrap();
+    let probe = cgroup(&roots);
+    let r = probe.report.unwrap();
     assert_eq!(r.mount, Some(elsewhere));
-    assert_eq!(levels(&r), [("/ctr", Some("150000"), Some(1.5)), ("/", None, None)]);
+    // the levels carry the cgroup's real paths, the mount's root the last of them
+    assert_eq!(
+        levels(&r),
+        [("/kubepods/pod1/ctr", Some("150000"), Some(1.5)), ("/kubepods/pod1", None, None)]
+    );
+    assert_eq!((r.mount_root.as_deref(), r.shows_subtree()), (Some("/kubepods/pod1"), true));
     assert_eq!(r.whole_quota(), Some(1));
+    // explain()'s own lookup finds the same mount: nothing missed
+    assert_eq!(probe.std_missed, None);
 }
 
 #[test]
@@ -300,7 +308,11 @@ fn cgroup2_elsewhere_mounted_from_a_subtree() {
     let mountinfo = cgroup2_mountinfo(case, "/kubepods", "mnt/cgroup2/kubepods");
     let roots = Roots { proc_self_mountinfo: mountinfo.path.clone(), ..roots(case) };
     let elsewhere = cgroup(&roots).cgroup2_elsewhere.expect("the subtree mount");
-    assert_eq!(levels(&elsewhere), [("/ctr", Some("150000"), Some(1.5)), ("/", Some("max"), None)]);
+    assert_eq!(
+        levels(&elsewhere),
+        [("/kubepods/ctr", Some("150000"), Some(1.5)), ("/kubepods", Some("max"), None)]
+    );
+    assert_eq!(elsewhere.mount_root.as_deref(), Some("/kubepods"));
 }
 
 #[test]
@@ -367,4 +379,211 @@ fn an_unreadable_level_says_so_in_the_report() {
     assert!(report.contains("  /pod/ctr: unreadable (counted as no limit)"), "{report}");
     assert!(report.contains("affinity: 1 CPU (0-0)"), "{report}");
     assert!(report.contains("online: 1 CPU\n"), "{report}");
+}
+
+/// A scratch tree for explain()'s own lookup: `files` (relative path, content) under it,
+/// `/proc/self/cgroup` saying `membership`, and mountinfo made by `mountinfo` from the
+/// tree's own path.
+fn lookup_tree(
+    membership: &str,
+    files: &[(&str, &str)],
+    mountinfo: impl Fn(&str) -> String,
+) -> (Scratch, Roots) {
+    let tree = Scratch::dir("lookup");
+    for (path, content) in files {
+        let file = tree.path.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, content).unwrap();
+    }
+    std::fs::create_dir_all(tree.path.join("sys/fs/cgroup")).unwrap();
+    std::fs::write(tree.path.join("proc_self_cgroup"), membership).unwrap();
+    let base = tree.path.display().to_string();
+    std::fs::write(tree.path.join("mountinfo"), mountinfo(&base)).unwrap();
+    let roots = tree.roots();
+    (tree, roots)
+}
+
+/// A v1 cpu mount line of mountinfo: `root` at `mount_point`, both as the kernel writes them.
+fn cpu_line(id: usize, root: &str, mount_point: &str) -> String {
+    format!("{id} 25 0:27 {root} {mount_point} rw,nosuid - cgroup cgroup rw,cpu,cpuacct\n")
+}
+
+#[test]
+fn explain_finds_a_v1_mount_point_that_mountinfo_writes_escaped() {
+    let (tree, roots) = lookup_tree(
+        "4:cpu,cpuacct:/docker/abc\n",
+        &[
+            ("cpu ctl/docker/abc/cpu.cfs_quota_us", "100000\n"),
+            ("cpu ctl/docker/abc/cpu.cfs_period_us", "100000\n"),
+        ],
+        |base| cpu_line(30, "/", &format!("{base}/cpu\\040ctl")),
+    );
+    let probe = cgroup(&roots);
+    // std's view: the text as written is no path
+    let std_view = probe.report.unwrap();
+    assert_eq!((std_view.mount.as_ref(), std_view.quota()), (None, None));
+    assert_eq!(std_view.unshown, None, "a mount shows it: not unshown");
+    let missed = probe.std_missed.expect("explain()'s own lookup");
+    assert_eq!(missed.reason, MissReason::EscapedMountPoint);
+    assert_eq!(missed.listed_mount, format!("{}/cpu\\040ctl", tree.path.display()));
+    assert_eq!(missed.report.mount, Some(tree.path.join("cpu ctl")));
+    assert_eq!(
+        levels(&missed.report),
+        [("/docker/abc", Some("100000"), Some(1.0)), ("/docker", None, None), ("/", None, None)]
+    );
+    assert_eq!(binding_path(&missed.report), Some("/docker/abc"));
+}
+
+#[test]
+fn explain_finds_a_v1_mount_that_hides_the_one_std_takes() {
+    // the hierarchy's root at cpu, then this cgroup bind-mounted over it at the same point
+    let (tree, roots) = lookup_tree(
+        "4:cpu,cpuacct:/docker/abc\n",
+        &[("cpu/cpu.cfs_quota_us", "100000\n"), ("cpu/cpu.cfs_period_us", "100000\n")],
+        |base| {
+            cpu_line(30, "/", &format!("{base}/cpu"))
+                + &cpu_line(31, "/docker/abc", &format!("{base}/cpu"))
+        },
+    );
+    let probe = cgroup(&roots);
+    assert_eq!(probe.report.unwrap().mount, None);
+    let missed = probe.std_missed.expect("the visible mount");
+    let mount = tree.path.join("cpu");
+    assert_eq!(
+        missed.reason,
+        MissReason::Shadowed { taken: mount.display().to_string(), by: mount.clone() }
+    );
+    assert_eq!(levels(&missed.report), [("/docker/abc", Some("100000"), Some(1.0))]);
+    assert!(missed.report.shows_subtree());
+}
+
+#[test]
+fn explain_finds_a_v1_mount_whose_root_mountinfo_writes_escaped() {
+    let (_tree, roots) = lookup_tree(
+        "4:cpu,cpuacct:/my app/ctr\n",
+        &[("cpu/ctr/cpu.cfs_quota_us", "50000\n"), ("cpu/ctr/cpu.cfs_period_us", "100000\n")],
+        |base| cpu_line(30, "/my\\040app", &format!("{base}/cpu")),
+    );
+    let probe = cgroup(&roots);
+    let missed = probe.std_missed.expect("the escaped root, undone");
+    assert_eq!(missed.reason, MissReason::EscapedRoot);
+    assert_eq!(
+        levels(&missed.report),
+        [("/my app/ctr", Some("50000"), Some(0.5)), ("/my app", None, None)]
+    );
+}
+
+#[test]
+fn explain_reads_past_a_line_std_stops_at() {
+    let (_tree, roots) = lookup_tree(
+        "4:cpu,cpuacct:/ctr\n",
+        &[("cpu/ctr/cpu.cfs_quota_us", "100000\n"), ("cpu/ctr/cpu.cfs_period_us", "100000\n")],
+        |base| format!("1 2 3\n{}", cpu_line(30, "/", &format!("{base}/cpu"))),
+    );
+    let probe = cgroup(&roots);
+    let std_view = probe.report.unwrap();
+    assert_eq!(std_view.mountinfo_lines, Some(1));
+    assert_eq!(probe.std_missed.unwrap().reason, MissReason::StoppedAt { line: 1 });
+}
+
+#[test]
+fn explain_prefers_the_mount_that_shows_more_levels() {
+    // std takes the first fitting line, a bind of the pod's subtree, and never sees the
+    // pod's own quota, which the full mount after it shows
+    let (tree, roots) = lookup_tree(
+        "4:cpu,cpuacct:/kubepods/pod1/ctr\n",
+        &[
+            ("sub/ctr/cpu.cfs_quota_us", "-1\n"),
+            ("full/kubepods/pod1/ctr/cpu.cfs_quota_us", "-1\n"),
+            ("full/kubepods/pod1/cpu.cfs_quota_us", "100000\n"),
+            ("full/kubepods/pod1/cpu.cfs_period_us", "100000\n"),
+        ],
+        |base| {
+            cpu_line(30, "/kubepods/pod1", &format!("{base}/sub"))
+                + &cpu_line(31, "/", &format!("{base}/full"))
+        },
+    );
+    let probe = cgroup(&roots);
+    let std_view = probe.report.unwrap();
+    assert_eq!(std_view.mount, Some(tree.path.join("sub")));
+    assert_eq!(std_view.quota(), None);
+    let missed = probe.std_missed.expect("the full mount");
+    assert_eq!(
+        missed.reason,
+        MissReason::FirstLineOnly { taken: tree.path.join("sub").display().to_string() }
+    );
+    assert_eq!(missed.report.quota(), Some(1.0));
+    assert_eq!(binding_path(&missed.report), Some("/kubepods/pod1"));
+}
+
+#[test]
+fn explain_finds_a_v2_subtree_mounted_at_sys_fs_cgroup() {
+    let (_tree, roots) = lookup_tree(
+        "0::/kubepods/pod/ctr\n",
+        &[
+            ("sys/fs/cgroup/pod/ctr/cgroup.controllers", "cpu\n"),
+            ("sys/fs/cgroup/pod/ctr/cpu.max", "100000 100000\n"),
+            ("sys/fs/cgroup/pod/cpu.max", "max 100000\n"),
+        ],
+        |base| format!("41 31 0:38 /kubepods {base}/sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
+    );
+    let probe = cgroup(&roots);
+    assert_eq!(probe.report.unwrap().mount, None);
+    assert_eq!(probe.cgroup2_elsewhere, None, "/sys/fs/cgroup itself is no elsewhere");
+    let missed = probe.std_missed.expect("the subtree at std's path");
+    assert_eq!(missed.reason, MissReason::Subtree);
+    assert_eq!(
+        levels(&missed.report),
+        [
+            ("/kubepods/pod/ctr", Some("100000"), Some(1.0)),
+            ("/kubepods/pod", Some("max"), None),
+            ("/kubepods", None, None)
+        ]
+    );
+}
+
+#[test]
+fn mountinfo_says_why_no_mount_shows_the_cgroup() {
+    let v2 = |membership: &str, mountinfo: &str| {
+        let mountinfo = mountinfo.to_owned();
+        let (_tree, roots) = lookup_tree(membership, &[], move |_| mountinfo.clone());
+        cgroup(&roots).report.unwrap().unshown
+    };
+    assert_eq!(v2("0::/ctr\n", "22 1 8:1 / / rw - ext4 /dev/vda rw\n"), Some(Unshown::NoneMounted));
+    let hidden = "41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n\
+                  50 31 0:40 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n";
+    assert_eq!(
+        v2("0::/ctr\n", hidden),
+        Some(Unshown::Hidden { mount: "/sys/fs/cgroup".into(), by: "/sys/fs/cgroup".into() })
+    );
+    assert_eq!(v2("0::/../x\n", hidden), Some(Unshown::OutsideNamespaceRoot));
+    let other = "41 31 0:38 /other /mnt/cg rw - cgroup2 cgroup2 rw\n";
+    assert_eq!(
+        v2("0::/ctr\n", other),
+        Some(Unshown::ElsewhereOnly { mounts: vec!["/mnt/cg".into()] })
+    );
+    // v1: the same, from the cpu controller's mounts
+    let (_tree, roots) =
+        lookup_tree("4:cpu:/docker/abc\n", &[], |_| "22 1 8:1 / / rw - ext4 /dev/vda rw\n".into());
+    assert_eq!(cgroup(&roots).report.unwrap().unshown, Some(Unshown::NoneMounted));
+}
+
+#[test]
+fn without_mountinfo_nothing_is_said_of_the_mounts() {
+    for membership in ["0::/ctr\n", "4:cpu:/docker/abc\n"] {
+        let (tree, roots) = lookup_tree(membership, &[], |_| String::new());
+        std::fs::remove_file(tree.path.join("mountinfo")).unwrap();
+        let probe = cgroup(&roots);
+        assert_eq!(probe.report.unwrap().unshown, None, "{membership}");
+        assert_eq!(probe.std_missed, None);
+    }
+}
+
+#[test]
+fn no_proc_self_is_no_proc_not_a_kernel_without_cgroups() {
+    let tree = Scratch::dir("no-proc");
+    let roots = Roots { proc_self_cgroup: tree.path.join("proc/self/cgroup"), ..tree.roots() };
+    assert_eq!(cgroup(&roots).membership, Membership::NoProc);
+    std::fs::create_dir_all(tree.path.join("proc/self")).unwrap();
+    assert_eq!(cgroup(&roots).membership, Membership::Missing);
 }

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{CgroupReport, CgroupVersion, Roots};
-use super::{cgroup_v1, cgroup_v2, mountinfo, UnreadableFile};
+use super::cgroups::{CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots};
+use super::mountinfo::{self, Hierarchy};
+use super::{cgroup_v1, cgroup_v2, UnreadableFile};
 
 /// What `/proc/self/cgroup` said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -12,8 +13,12 @@ pub enum Membership {
     /// Not read (not Linux).
     #[default]
     Unknown,
-    /// The file does not exist: a kernel without cgroups, or a sandbox that hides them.
+    /// The file does not exist while `/proc/self` does: a kernel without cgroups, or a
+    /// sandbox whose `/proc` lacks it.
     Missing,
+    /// `/proc/self` does not exist: no `/proc` is mounted (a chroot, or a sandbox such as
+    /// bwrap without `--proc`).
+    NoProc,
     /// The file exists but could not be read.
     Unreadable,
     /// The file is empty, as under gVisor: the sandbox's own limits are outside it.
@@ -24,19 +29,22 @@ pub enum Membership {
 
 impl Membership {
     /// Every state, unknown first.
-    pub const ALL: [Membership; 5] = [
+    pub const ALL: [Membership; 6] = [
         Membership::Unknown,
         Membership::Listed,
         Membership::Empty,
         Membership::Missing,
+        Membership::NoProc,
         Membership::Unreadable,
     ];
 
-    /// The name Lua sees: "missing", "unreadable", "empty" or "listed"; `None` when unknown.
+    /// The name Lua sees: "listed", "empty", "missing", "no-proc" or "unreadable"; `None`
+    /// when unknown.
     pub fn as_str(self) -> Option<&'static str> {
         match self {
             Membership::Unknown => None,
             Membership::Missing => Some("missing"),
+            Membership::NoProc => Some("no-proc"),
             Membership::Unreadable => Some("unreadable"),
             Membership::Empty => Some("empty"),
             Membership::Listed => Some("listed"),
@@ -60,6 +68,9 @@ pub struct CgroupProbe {
     /// cgroup where `/sys/fs/cgroup` does not; the walk of it, leaf first, which std never
     /// reads.
     pub cgroup2_elsewhere: Option<CgroupReport>,
+    /// The cgroup where explain()'s own lookup of mountinfo finds it and std's does not
+    /// walk it (an escaped or hidden v1 mount, a v2 subtree at `/sys/fs/cgroup`).
+    pub std_missed: Option<MissedCgroup>,
 }
 
 /// The cgroup this process is in and what its hierarchy limits, read as std reads it.
@@ -70,7 +81,13 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
         Err(err) => {
             let exists =
                 super::note_unreadable(&roots.proc_self_cgroup, &err, &mut probe.unreadable);
-            probe.membership = if exists { Membership::Unreadable } else { Membership::Missing };
+            // no /proc/self at all is no /proc, not a kernel without cgroups
+            let proc_self = roots.proc_self_cgroup.parent().map(Path::exists);
+            probe.membership = match (exists, proc_self) {
+                (true, _) => Membership::Unreadable,
+                (false, Some(false)) => Membership::NoProc,
+                (false, _) => Membership::Missing,
+            };
             return probe;
         }
     };
@@ -80,12 +97,14 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
     let mut report = CgroupReport::new(version, format!("/{}", relative_path.display()));
     match version {
         CgroupVersion::V1 => {
-            cgroup_v1::walk(roots, &relative_path, &mut report, &mut probe.unreadable)
+            probe.std_missed =
+                cgroup_v1::walk(roots, &relative_path, &mut report, &mut probe.unreadable);
         }
         CgroupVersion::V2 => {
             cgroup_v2::walk(
                 &roots.sys_fs_cgroup,
                 &relative_path,
+                None,
                 &mut report,
                 &mut probe.unreadable,
                 roots.weight_at_root,
@@ -94,7 +113,7 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
             // otherwise a second mount of the one v2 hierarchy shows the same files. This
             // keeps mountinfo, which can be long, off the usual path.
             if report.mount.is_none() {
-                probe.cgroup2_elsewhere = cgroup2_elsewhere(roots, &relative_path);
+                v2_elsewhere(roots, &relative_path, &mut report, &mut probe);
             }
         }
     }
@@ -103,36 +122,66 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
     probe
 }
 
-/// The first cgroup2 mount other than `roots.sys_fs_cgroup` that holds this process's
-/// cgroup, walked as std would walk it there; the one with a quota when several do.
-fn cgroup2_elsewhere(roots: &Roots, relative_path: &Path) -> Option<CgroupReport> {
-    // the whole file is the diagnosis here: read it in large chunks
-    let content = super::read_in_chunks(&roots.proc_self_mountinfo, super::LARGE_READ).ok()?;
-    let mut shown = mountinfo::cgroup2_mounts(&content)
-        .into_iter()
-        .filter(|(_, mount_point)| *mount_point != roots.sys_fs_cgroup)
-        .filter_map(|(root, mount_point)| {
-            // the mount shows the subtree at `root`: this cgroup must lie below it
-            let below_root = relative_path.strip_prefix(&root).ok()?;
-            let mut report =
-                CgroupReport::new(CgroupVersion::V2, format!("/{}", relative_path.display()));
-            // std would not read these files, so what cannot be read there is not recorded
-            cgroup_v2::walk(
-                &mount_point,
-                below_root,
-                &mut report,
-                &mut Vec::new(),
-                roots.weight_at_root,
-            );
-            report.mount.as_ref()?;
-            report.mark_binding_level();
-            Some(report)
-        });
-    let first = shown.next()?;
-    if first.quota().is_some() {
-        return Some(first);
+/// Where std found no cgroup2 directory for this process at `/sys/fs/cgroup`: what
+/// mountinfo shows of it. A cgroup2 mount elsewhere that shows it (the first, or the first
+/// with a quota), which std never reads; `/sys/fs/cgroup` itself as a mount of a subtree
+/// that holds it, where std looks for the whole path; or why no mount shows it.
+fn v2_elsewhere(
+    roots: &Roots,
+    relative_path: &Path,
+    report: &mut CgroupReport,
+    probe: &mut CgroupProbe,
+) {
+    // the whole file is the diagnosis here: read it in large chunks; std never reads it on
+    // v2, so an unreadable mountinfo is not std's concern, and nothing can be said
+    let Ok(content) = super::read_in_chunks(&roots.proc_self_mountinfo, super::LARGE_READ) else {
+        return;
+    };
+    let mounts = mountinfo::cgroup_mounts(&content, Hierarchy::V2);
+    let walk_at = |mount: &mountinfo::CgroupMount, below: &Path| {
+        let mut found = CgroupReport::new(CgroupVersion::V2, report.path.clone());
+        // std would not read these files, so what cannot be read there is not recorded
+        cgroup_v2::walk(
+            &mount.mount_point,
+            below,
+            Some(mount.root.to_string_lossy().into_owned()),
+            &mut found,
+            &mut Vec::new(),
+            roots.weight_at_root,
+        );
+        found.mount.as_ref()?;
+        found.mark_binding_level();
+        Some(found)
+    };
+    let mut shown = mounts
+        .iter()
+        .filter(|mount| mount.hidden_by.is_none())
+        .filter_map(|mount| Some((mount, mount.below_root(relative_path)?)));
+    let mut elsewhere: Vec<CgroupReport> = Vec::new();
+    for (mount, below) in shown.by_ref() {
+        let Some(found) = walk_at(mount, &below) else { continue };
+        if mount.mount_point == roots.sys_fs_cgroup {
+            probe.std_missed.get_or_insert(MissedCgroup {
+                reason: MissReason::Subtree,
+                listed_mount: mount.listed_mount_point.clone(),
+                report: found,
+            });
+        } else {
+            let has_quota = found.quota().is_some();
+            elsewhere.push(found);
+            if has_quota {
+                break;
+            }
+        }
     }
-    Some(shown.find(|report| report.quota().is_some()).unwrap_or(first))
+    let with_quota = elsewhere.iter().position(|found| found.quota().is_some());
+    probe.cgroup2_elsewhere = match with_quota {
+        Some(index) => Some(elsewhere.swap_remove(index)),
+        None => elsewhere.into_iter().next(),
+    };
+    if probe.cgroup2_elsewhere.is_none() && probe.std_missed.is_none() {
+        report.unshown = Some(mountinfo::unshown(&report.path, &mounts));
+    }
 }
 
 /// Picks the hierarchy std uses from `/proc/self/cgroup`: the last v1 line whose
@@ -144,9 +193,11 @@ pub(crate) fn parse_membership(content: &[u8]) -> Option<(PathBuf, CgroupVersion
         let mut fields = line.splitn(3, |&byte| byte == b':');
         let version = match fields.nth(1) {
             Some(b"") => CgroupVersion::V2,
+            // std takes the list as UTF-8 first; the bytes are looked at before that check,
+            // which only a list naming `cpu` needs
             Some(controllers)
-                if std::str::from_utf8(controllers)
-                    .is_ok_and(|list| list.split(',').any(|name| name == "cpu")) =>
+                if controllers.split(|&byte| byte == b',').any(|name| name == b"cpu")
+                    && std::str::from_utf8(controllers).is_ok() =>
             {
                 CgroupVersion::V1
             }

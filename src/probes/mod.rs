@@ -24,8 +24,13 @@ use std::path::{Path, PathBuf};
 
 #[cfg(target_os = "linux")]
 pub use affinity::{affinity, online_cpus, process_affinity};
-pub use affinity::{status_affinity, Affinity, PROC_THREAD_SELF_STATUS};
-pub use cgroups::{CgroupLevel, CgroupReport, CgroupVersion, Roots};
+pub use affinity::{
+    status_affinity, Affinity, StdFallback, PROC_THREAD_SELF_STATUS, STD_FALLBACK, SYS_CPU_ONLINE,
+    SYS_CPU_POSSIBLE,
+};
+pub use cgroups::{
+    CgroupLevel, CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots, Unshown,
+};
 #[cfg(target_os = "linux")]
 pub use membership::cgroup;
 pub use membership::{CgroupProbe, Membership};

@@ -51,8 +51,10 @@ fn kernel_text() -> impl Strategy<Value = Vec<u8>> {
 
 /// Every pure parser on `bytes`.
 fn parse_everything(bytes: &[u8]) {
-    let _ = mountinfo::scan_for_cpu_mount(bytes, Path::new("docker/abc"));
-    let _ = mountinfo::cgroup2_mounts(bytes);
+    let _ = mountinfo::std_cpu_mount(bytes, Path::new("docker/abc"));
+    let _ = mountinfo::cgroup_mounts(bytes, mountinfo::Hierarchy::V1Cpu);
+    let _ = mountinfo::cgroup_mounts(bytes, mountinfo::Hierarchy::V2);
+    let _ = mountinfo::unescape(&String::from_utf8_lossy(bytes));
     let _ = membership::parse_membership(bytes);
     let _ = steal::parse_stat(bytes);
     let _ = steal::hypervisor_flag(bytes);

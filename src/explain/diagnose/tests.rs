@@ -8,7 +8,9 @@ use super::*;
 use crate::explain::explanation::tests::{mask, mounted, report_with};
 use crate::explain::explanation::{FirstAnswer, OverrideSetting};
 use crate::explain::finding::Severity;
-use crate::probes::{Affinity, CgroupReport, CpuSteal};
+use crate::probes::{
+    Affinity, CgroupLevel, CgroupReport, CpuSteal, MissReason, MissedCgroup, Unshown,
+};
 
 fn codes(why: &Explanation) -> Vec<&'static str> {
     findings(why).iter().map(|f| f.code.as_str()).collect()
@@ -96,6 +98,24 @@ fn quota_floored_gives_the_floor_and_the_ceiling() {
     assert!(text.contains("Go 1.25, .NET and the num_cpus crate do, would give 2"), "{text}");
     assert!(text.contains("(200000 100000 for 2)"), "{text}");
     assert!(text.contains("KUMO_AVAILABLE_PARALLELISM=2"), "{text}");
+}
+
+#[test]
+fn quota_floored_names_the_level_that_would_bind_next() {
+    // 1.5 binds; raising it to 2 alone would leave /pod's 1.8 binding, floored to 1 again
+    let cgroup = report_with(&[("/pod/ctr", "150000", "100000"), ("/pod", "180000", "100000")]);
+    let why = Explanation { cgroup: Some(cgroup), ..under_quota("150000", 1) };
+    let both = text(&why, FindingCode::QuotaFloored);
+    assert!(
+        both.contains(
+            "(200000 100000 for 2, and 200000 100000 at /pod, whose 1.8 CPUs would bind next)"
+        ),
+        "{both}"
+    );
+    // a level already at or above the ceiling is not named
+    let cgroup = report_with(&[("/pod/ctr", "150000", "100000"), ("/pod", "300000", "100000")]);
+    let why = Explanation { cgroup: Some(cgroup), ..under_quota("150000", 1) };
+    assert!(!text(&why, FindingCode::QuotaFloored).contains("/pod,"));
 }
 
 #[test]
@@ -299,6 +319,16 @@ fn quota_burst_gives_the_burst_in_cpus() {
 }
 
 #[test]
+fn quota_burst_is_silent_where_the_quota_limits_nothing() {
+    // a quota of 4 on 4 CPUs: quota-above-cpus, and its burst serves nothing either
+    let mut cgroup = report_with(&[("/pod/ctr", "400000", "100000")]);
+    cgroup.levels[0].burst_us = Some(50000);
+    let why =
+        Explanation { cgroup: Some(cgroup), source: Source::Affinity, ..under_quota("400000", 4) };
+    assert_eq!(codes(&why), ["quota-above-cpus"]);
+}
+
+#[test]
 fn a_burst_of_zero_is_not_a_finding() {
     let mut cgroup = report_with(&[("/pod/ctr", "200000", "100000")]);
     cgroup.levels[0].burst_us = Some(0);
@@ -368,20 +398,30 @@ fn runc_1_1s_weight_for_two_cpus_reads_as_two_requests() {
 }
 
 #[test]
-fn best_effort_is_named_and_given_no_number() {
+fn the_least_weight_is_named_without_a_qos_guess_and_given_no_number() {
     for (version, weight, file) in
         [(CgroupVersion::V1, 2, "cpu.shares 2"), (CgroupVersion::V2, 1, "cpu.weight 1")]
     {
-        let mut cgroup = mounted(version, "/kubepods/besteffort/pod/ctr");
+        let mut cgroup = mounted(version, "/kubepods/burstable/pod/ctr");
         cgroup.weight = Some(weight);
         let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(8) };
         assert_eq!(codes(&why), ["requests-only"], "{version:?}");
         let text = text(&why, FindingCode::RequestsOnly);
         assert!(text.contains(file), "{text}");
-        assert!(text.contains("BestEffort pod, with no CPU request and no limit"), "{text}");
+        assert!(text.contains("every container without a CPU request"), "{text}");
+        assert!(text.contains("BestEffort or Burstable alike"), "{text}");
+        // no claim that it is a BestEffort pod, nor that it gets only what others leave
+        assert!(!text.contains("that is how Kubernetes writes a BestEffort pod"), "{text}");
+        assert!(!text.contains("whatever CPU time other pods leave"), "{text}");
+        assert!(text.contains("among sibling cgroups"), "{text}");
         assert!(!text.contains("KUMO_AVAILABLE_PARALLELISM"), "{text}");
         assert!(!text.contains("0.00"), "{text}");
     }
+    // on v2 the linear conversion makes weight 1 of every request below 29m
+    let mut cgroup = mounted(CgroupVersion::V2, "/ctr");
+    cgroup.weight = Some(1);
+    let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(8) };
+    assert!(text(&why, FindingCode::RequestsOnly).contains("below 29m by the linear conversion"));
 }
 
 #[test]
@@ -424,6 +464,7 @@ fn the_later_codes_come_in_the_order_of_the_enum() {
         first_answer: Some(FirstAnswer {
             count: NonZeroUsize::new(8).unwrap(),
             age: Duration::ZERO,
+            cpus: None,
         }),
         ..Explanation::unconfined(4)
     };
@@ -456,49 +497,213 @@ fn severities_grade_verdicts_and_caveats() {
     assert_eq!(FindingCode::QuotaFloored.severity(), Severity::Warning);
 }
 
+/// A process in `path` on `version`, which no mount shows, for the reason `unshown`.
+fn unmounted(version: CgroupVersion, path: &str, unshown: Option<Unshown>) -> Explanation {
+    let mut cgroup = CgroupReport::new(version, path.into());
+    cgroup.unshown = unshown;
+    Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(2) }
+}
+
 #[test]
-fn cgroupfs_unmounted_when_no_mount_shows_the_cgroup() {
-    let unmounted = |version, path: &str, namespace| Explanation {
-        cgroup: Some(CgroupReport::new(version, path.into())),
-        cgroup_namespace: Some(namespace),
-        ..Explanation::unconfined(2)
-    };
-    let why = unmounted(CgroupVersion::V2, "/ctr", PROC_CGROUP_INIT_INO);
+fn cgroupfs_unmounted_names_the_case_mountinfo_shows() {
+    let hidden =
+        Unshown::Hidden { mount: "/sys/fs/cgroup/unified".into(), by: "/sys/fs/cgroup".into() };
+    let why = unmounted(CgroupVersion::V2, "/ctr", Some(hidden));
     assert_eq!(codes(&why), ["cgroupfs-unmounted"]);
-    let text = text(&why, FindingCode::CgroupfsUnmounted);
-    assert!(text.contains("places this process in /ctr on cgroup v2"), "{text}");
-    assert!(text.contains("mount cgroupfs read-only at /sys/fs/cgroup"), "{text}");
-    assert!(text.contains("the answer, 2, counts only the CPUs"), "{text}");
-    let v1 = unmounted(CgroupVersion::V1, "/docker/abc", PROC_CGROUP_INIT_INO);
-    assert_eq!(codes(&v1), ["cgroupfs-unmounted"]);
+    let hidden_text = text(&why, FindingCode::CgroupfsUnmounted);
+    assert!(hidden_text.contains("places this process in /ctr on cgroup v2"), "{hidden_text}");
+    assert!(
+        hidden_text.contains("the mount of cgroup v2 at /sys/fs/cgroup/unified is hidden by the later mount at /sys/fs/cgroup"),
+        "{hidden_text}"
+    );
+    assert!(hidden_text.contains("the answer, 2, counts only the CPUs"), "{hidden_text}");
+    // the old text claimed, whatever the case, that nothing was mounted
+    assert!(!hidden_text.contains("nothing is mounted at"), "{hidden_text}");
+
+    let none = unmounted(CgroupVersion::V1, "/docker/abc", Some(Unshown::NoneMounted));
+    let none_text = text(&none, FindingCode::CgroupfsUnmounted);
+    assert!(none_text.contains("mountinfo lists no mount of the cgroup v1 cpu controller at all"));
+    assert!(none_text.contains("mount cgroupfs read-only at /sys/fs/cgroup"), "{none_text}");
+
+    let outside = unmounted(CgroupVersion::V2, "/../x", Some(Unshown::OutsideNamespaceRoot));
+    let outside_text = text(&outside, FindingCode::CgroupfsUnmounted);
+    assert!(outside_text.contains("places this process in /../x"), "{outside_text}");
+    assert!(outside_text.contains("outside this process's cgroup namespace root"));
+    assert!(!outside_text.contains("mount cgroupfs"), "{outside_text}");
+
+    let elsewhere = Unshown::ElsewhereOnly { mounts: vec!["/mnt/a".into(), "/mnt/b".into()] };
+    let elsewhere_text =
+        text(&unmounted(CgroupVersion::V1, "/x", Some(elsewhere)), FindingCode::CgroupfsUnmounted);
+    assert!(elsewhere_text.contains("(/mnt/a, /mnt/b) show other subtrees"), "{elsewhere_text}");
+}
+
+#[test]
+fn cgroupfs_unmounted_says_nothing_without_mountinfo_or_where_a_mount_shows_the_cgroup() {
+    // mountinfo could not be read: nothing is known of the mounts
+    assert_eq!(codes(&unmounted(CgroupVersion::V1, "/docker/abc", None)), Vec::<&str>::new());
+    // explain()'s own lookup found the cgroup: a mount does show it
+    let missed = Explanation {
+        std_missed: Some(missed_at(
+            "/mnt/cpu ctl",
+            "/mnt/cpu\\040ctl",
+            MissReason::EscapedMountPoint,
+            "-1",
+        )),
+        ..unmounted(CgroupVersion::V1, "/docker/abc", Some(Unshown::NoneMounted))
+    };
+    assert_eq!(codes(&missed), Vec::<&str>::new());
     // the root of a private cgroup namespace may carry the container's quota
-    let private_root = unmounted(CgroupVersion::V1, "/", 4026532412);
+    let private_root = Explanation {
+        cgroup_namespace: Some(4026532412),
+        ..unmounted(CgroupVersion::V1, "/", Some(Unshown::NoneMounted))
+    };
     assert_eq!(codes(&private_root), ["cgroupfs-unmounted", "cgroup-namespace"]);
     // the machine's own root cgroup has no quota files: nothing is hidden
     for version in [CgroupVersion::V1, CgroupVersion::V2] {
-        assert_eq!(codes(&unmounted(version, "/", PROC_CGROUP_INIT_INO)), Vec::<&str>::new());
+        assert_eq!(codes(&unmounted(version, "/", Some(Unshown::NoneMounted))), Vec::<&str>::new());
     }
     // mounted: no finding
-    let mut mounted = unmounted(CgroupVersion::V2, "/ctr", PROC_CGROUP_INIT_INO);
+    let mut mounted = unmounted(CgroupVersion::V2, "/ctr", Some(Unshown::NoneMounted));
     mounted.cgroup.as_mut().unwrap().mount = Some("/sys/fs/cgroup".into());
     assert_eq!(codes(&mounted), Vec::<&str>::new());
 }
 
 #[test]
-fn cgroups_invisible_when_proc_self_cgroup_is_empty_or_missing() {
-    for (membership, how) in
-        [(Membership::Empty, "is empty"), (Membership::Missing, "does not exist")]
-    {
-        let why = Explanation { membership, ..Explanation::unconfined(4) };
-        assert_eq!(codes(&why), ["cgroups-invisible"]);
-        let text = text(&why, FindingCode::CgroupsInvisible);
-        assert!(text.contains(&format!("/proc/self/cgroup {how}, as under gVisor")), "{text}");
-        assert!(text.contains("4 is the sandbox's CPU count"), "{text}");
-    }
+fn cgroups_invisible_tells_no_proc_from_an_empty_or_missing_file() {
+    let with = |membership| Explanation { membership, ..Explanation::unconfined(4) };
+    let empty = text(&with(Membership::Empty), FindingCode::CgroupsInvisible);
+    assert!(empty.starts_with("/proc/self/cgroup is empty, as under gVisor"), "{empty}");
+    // gVisor's vCPUs: the cpuset, or the quota rounded up, at least 2; not "cannot be counted"
+    assert!(empty.contains("--cpu-num-from-quota"), "{empty}");
+    assert!(empty.contains("rounded up, at least 2"), "{empty}");
+    assert!(!empty.contains("cannot be counted"), "{empty}");
+    let no_proc = text(&with(Membership::NoProc), FindingCode::CgroupsInvisible);
+    assert!(
+        no_proc.starts_with("/proc/self does not exist: no /proc is mounted here"),
+        "{no_proc}"
+    );
+    assert!(no_proc.contains("bwrap --proc /proc"), "{no_proc}");
+    assert!(!no_proc.contains("gVisor"), "{no_proc}");
+    let missing = text(&with(Membership::Missing), FindingCode::CgroupsInvisible);
+    assert!(
+        missing.contains("though /proc/self does: a kernel built without cgroups"),
+        "{missing}"
+    );
     for membership in [Membership::Listed, Membership::Unreadable, Membership::Unknown] {
-        let why = Explanation { membership, ..Explanation::unconfined(4) };
-        assert_eq!(codes(&why), Vec::<&str>::new());
+        assert_eq!(codes(&with(membership)), Vec::<&str>::new());
     }
+}
+
+/// What explain()'s own lookup found at `mount` (written `listed`), for `reason`, with a
+/// level `/docker/abc` whose quota is `limit` per 100000.
+fn missed_at(mount: &str, listed: &str, reason: MissReason, limit: &str) -> MissedCgroup {
+    let mut report = CgroupReport::new(CgroupVersion::V1, "/docker/abc".into());
+    report.mount = Some(mount.into());
+    report.mount_root = Some("/".into());
+    report.levels.push(CgroupLevel::read(
+        "/docker/abc".into(),
+        Some(limit.into()),
+        Some("100000".into()),
+    ));
+    report.levels.push(CgroupLevel::read("/docker".into(), Some("-1".into()), None));
+    report.mark_binding_level();
+    MissedCgroup { reason, listed_mount: listed.into(), report }
+}
+
+/// std found no cpu hierarchy, explain() found `missed`.
+fn std_missed(missed: MissedCgroup) -> Explanation {
+    let mut cgroup = CgroupReport::new(CgroupVersion::V1, "/docker/abc".into());
+    cgroup.mountinfo_lines = Some(40);
+    Explanation { cgroup: Some(cgroup), std_missed: Some(missed), ..Explanation::unconfined(2) }
+}
+
+#[test]
+fn std_missed_quota_names_the_mount_both_ways_the_reason_and_the_number() {
+    let why = std_missed(missed_at(
+        "/mnt/cpu ctl",
+        "/mnt/cpu\\040ctl",
+        MissReason::EscapedMountPoint,
+        "100000",
+    ));
+    assert_eq!(codes(&why), ["std-missed-quota"]);
+    let text = text(&why, FindingCode::StdMissedQuota);
+    assert!(text.contains("shows this process's cgroup /docker/abc at /mnt/cpu ctl (mountinfo writes it /mnt/cpu\\040ctl)"), "{text}");
+    assert!(text.contains("a quota of 1 CPU (100000 100000 at /docker/abc)"), "{text}");
+    assert!(text.contains("std joins the text as written into a path, /mnt/cpu\\040ctl/docker/abc, which does not exist"), "{text}");
+    assert!(text.contains("std answers 2 while the kernel holds the cgroup to 1 CPU"), "{text}");
+    assert!(
+        text.contains("std's own rule with that quota gives 1: set KUMO_AVAILABLE_PARALLELISM=1"),
+        "{text}"
+    );
+    assert_eq!(FindingCode::StdMissedQuota.severity(), Severity::Warning);
+    // the returned number stays std's: nothing here changes the value
+    assert_eq!(why.value, NonZeroUsize::new(2));
+}
+
+#[test]
+fn std_missed_quota_says_why_for_every_reason() {
+    let shadowed = MissReason::Shadowed {
+        taken: "/sys/fs/cgroup/cpu".into(),
+        by: "/sys/fs/cgroup/cpu".into(),
+    };
+    let cases = [
+        (shadowed, "the mount at /sys/fs/cgroup/cpu, which the later mount at /sys/fs/cgroup/cpu hides, finds no /sys/fs/cgroup/cpu/docker/abc under it"),
+        (MissReason::EscapedRoot, "the mount's root, /, has a character mountinfo writes escaped"),
+        (MissReason::FirstLineOnly { taken: "/mnt/a".into() }, "std walks only the first mount that mountinfo lists with a cpu controller and this cgroup, the one at /mnt/a"),
+        (MissReason::StoppedAt { line: 12 }, "std stops reading mountinfo at line 12"),
+        (MissReason::Subtree, "the cgroup2 mount at /sys/fs/cgroup/cpu shows only the subtree / of the hierarchy"),
+    ];
+    for (reason, says) in cases {
+        let why =
+            std_missed(missed_at("/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu", reason, "100000"));
+        let text = text(&why, FindingCode::StdMissedQuota);
+        assert!(text.contains(says), "{text}");
+        // written as the kernel writes it only where that differs
+        assert!(!text.contains("mountinfo writes it"), "{text}");
+    }
+}
+
+#[test]
+fn std_missed_quota_is_silent_where_the_quota_would_not_lower_the_number() {
+    for limit in ["-1", "200000", "350000"] {
+        let why = std_missed(missed_at("/mnt/c", "/mnt/c", MissReason::EscapedRoot, limit));
+        assert!(!codes(&why).contains(&"std-missed-quota"), "{limit}: {:?}", codes(&why));
+    }
+}
+
+#[test]
+fn mount_shows_subtree_names_the_levels_that_cannot_be_read() {
+    let mut cgroup = mounted(CgroupVersion::V1, "/kumo/ctr");
+    cgroup.mount = Some("/sys/fs/cgroup/cpu,cpuacct".into());
+    cgroup.mount_root = Some("/kumo/ctr".into());
+    cgroup.levels.push(CgroupLevel::read("/kumo/ctr".into(), Some("-1".into()), None));
+    let why = Explanation { cgroup: Some(cgroup.clone()), ..Explanation::unconfined(2) };
+    assert_eq!(codes(&why), ["mount-shows-subtree"]);
+    let text = text(&why, FindingCode::MountShowsSubtree);
+    assert!(text.contains("the mount of the cgroup v1 cpu controller at /sys/fs/cgroup/cpu,cpuacct shows only the subtree /kumo/ctr"), "{text}");
+    assert!(text.contains("the levels above it (/kumo, /) cannot be read"), "{text}");
+    assert!(text.contains("not counted in 2"), "{text}");
+    // the whole hierarchy, or a mount found without mountinfo: nothing to say
+    cgroup.mount_root = Some("/".into());
+    let whole = Explanation { cgroup: Some(cgroup.clone()), ..Explanation::unconfined(2) };
+    assert_eq!(codes(&whole), Vec::<&str>::new());
+    cgroup.mount_root = None;
+    let usual = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(2) };
+    assert_eq!(codes(&usual), Vec::<&str>::new());
+}
+
+#[test]
+fn mountinfo_scan_advises_a_cgroup_namespace_where_the_usual_path_shows_a_subtree() {
+    let mut cgroup = v1_report(Some(1_500));
+    cgroup.mount = Some("/sys/fs/cgroup/cpu,cpuacct".into());
+    cgroup.mount_root = Some("/docker/abc".into());
+    let why = Explanation { cgroup: Some(cgroup), ..Explanation::unconfined(4) };
+    let text = text(&why, FindingCode::MountinfoScan);
+    // the controller is at a usual path: the old text said it was at neither
+    assert!(!text.contains("at neither"), "{text}");
+    assert!(text.contains("shows only the subtree /docker/abc"), "{text}");
+    assert!(text.contains("a private cgroup namespace (docker run --cgroupns=private)"), "{text}");
+    assert!(text.contains("reads 1500 lines"), "{text}");
 }
 
 #[test]
@@ -506,6 +711,7 @@ fn changed_since_first_call_names_both_numbers_and_the_age() {
     let first = |count, seconds| FirstAnswer {
         count: NonZeroUsize::new(count).unwrap(),
         age: Duration::from_secs(seconds),
+        cpus: Some("0-3".into()),
     };
     let why = Explanation { first_answer: Some(first(2, 125)), ..Explanation::unconfined(1) };
     assert_eq!(codes(&why), ["changed-since-first-call"]);
@@ -517,18 +723,23 @@ fn changed_since_first_call_names_both_numbers_and_the_age() {
     assert_eq!(codes(&same), Vec::<&str>::new());
 }
 
-#[test]
-fn affinity_unreadable_gives_the_kernels_list_and_the_number_to_set() {
-    let denied = |listed: Option<Affinity>| Explanation {
+/// A thread whose mask is denied, with `Cpus_allowed_list` (of those online) `listed`.
+fn denied(listed: Option<Affinity>) -> Explanation {
+    Explanation {
         affinity: None,
         affinity_error: Some("Operation not permitted (os error 1)".into()),
         status_affinity: listed,
         source: Source::Online,
         ..Explanation::unconfined(2)
-    };
+    }
+}
+
+#[test]
+fn affinity_unreadable_gives_the_kernels_list_and_the_number_to_set() {
     let confined = denied(Some(Affinity { count: 1, cpus: "0".into(), fits_std_set: true }));
     let confined_text = text(&confined, FindingCode::AffinityUnreadable);
-    assert!(confined_text.contains("lists 1 CPU (0) in Cpus_allowed_list"), "{confined_text}");
+    assert!(confined_text.contains("lists 1 CPU (0) in Cpus_allowed_list, of those online"));
+    assert!(confined_text.contains("std would answer 1, so the answer, 2, overcounts"));
     assert!(confined_text.contains("set KUMO_AVAILABLE_PARALLELISM=1"), "{confined_text}");
     let whole = denied(Some(mask(2)));
     let whole_text = text(&whole, FindingCode::AffinityUnreadable);
@@ -542,6 +753,24 @@ fn affinity_unreadable_gives_the_kernels_list_and_the_number_to_set() {
     };
     let capped_text = text(&capped, FindingCode::AffinityUnreadable);
     assert!(capped_text.contains("which gives the same answer"), "{capped_text}");
+}
+
+#[test]
+fn affinity_unreadable_words_follow_the_sign_of_the_difference() {
+    // std's answer below what the kernel's list gives (musl's fallback of 1): an
+    // undercount, never called an overcount
+    let under = Explanation { std: NonZeroUsize::new(1), online: Some(1), ..denied(Some(mask(2))) };
+    let text = affinity_unreadable_under(&under, StdFallback::MuslSysconf).unwrap();
+    assert!(text.contains("std counted what musl's sysconf answers then, 1"), "{text}");
+    assert!(text.contains("std would answer 2, so the answer, 1, undercounts"), "{text}");
+    assert!(!text.contains("overcount"), "{text}");
+    assert!(text.contains("set KUMO_AVAILABLE_PARALLELISM=2"), "{text}");
+    // glibc's fallback counts the online CPUs
+    let glibc = affinity_unreadable_under(&denied(None), StdFallback::OnlineCpus).unwrap();
+    assert!(glibc.contains("so the 2 CPUs online were counted instead"), "{glibc}");
+    assert!(glibc.contains("may overcount"), "{glibc}");
+    let musl = affinity_unreadable_under(&denied(None), StdFallback::MuslSysconf).unwrap();
+    assert!(musl.contains("may undercount"), "{musl}");
 }
 
 #[test]
