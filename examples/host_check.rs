@@ -85,19 +85,32 @@ fn loads_real_module(module_dir: &std::path::Path, std_count: i64) -> Result<(),
     loaded_from_c.then_some(()).ok_or_else(|| "explain is not the C function of the .so".into())
 }
 
+/// A safe-mode state refuses the real module, which is there (the unsafe state above loads
+/// it): `require` finds it on `package.cpath` and refuses C modules, `package.loadlib` on
+/// it raises the safe-mode error.
 fn safe_mode_refuses_c_modules(module_dir: &std::path::Path) -> Result<(), String> {
+    let module = module_dir.join("kumo_parallelism.so");
+    if !module.is_file() {
+        return Err(format!("no module at {}", module.display()));
+    }
     let lua = Lua::new_with(StdLib::ALL_SAFE, LuaOptions::default()).map_err(|e| e.to_string())?;
     let cpath = module_dir.join("?.so");
     let code = format!(
-        "package.cpath = {:?}\nreturn pcall(require, 'kumo_parallelism')",
-        cpath.display().to_string()
+        "package.cpath = {:?}\nlocal ok, err = pcall(require, 'kumo_parallelism')\n\
+         local _, loadlib = pcall(package.loadlib, {:?}, 'luaopen_kumo_parallelism')\n\
+         return ok, tostring(err), tostring(loadlib)",
+        cpath.display().to_string(),
+        module.display().to_string()
     );
-    let (ok, _): (bool, mlua::Value) = lua.load(code).eval().map_err(|e| e.to_string())?;
-    if ok {
-        Err("a safe-mode state loaded the C module".into())
-    } else {
-        Ok(())
+    let (ok, error, loadlib): (bool, String, String) =
+        lua.load(code).eval().map_err(|e| e.to_string())?;
+    if ok || !error.contains("can't load C modules in safe mode") {
+        return Err(format!("require in safe mode: {ok}, {error}"));
     }
+    if !loadlib.contains("package.loadlib is disabled in safe mode") {
+        return Err(format!("package.loadlib in safe mode: {loadlib}"));
+    }
+    Ok(())
 }
 
 fn registered(std_count: i64) -> Result<(), String> {

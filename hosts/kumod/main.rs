@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use mlua::{Function, Lua, Value};
+use mlua::{Function, IntoLua, Lua, LuaSerdeExt, Value};
 
 const OVERRIDE_VAR: &str = "KUMO_AVAILABLE_PARALLELISM";
 
@@ -25,6 +25,9 @@ const POLICY: &str = r#"
 /// What a policy run saw: the answer, its math.type, explain().value, the pool size.
 type Seen = (i64, String, i64, i64);
 
+/// One check, given std's answer.
+type Check = fn(i64) -> Result<(), String>;
+
 fn main() -> ExitCode {
     let std_count = match std::thread::available_parallelism() {
         Ok(count) => count.get() as i64,
@@ -35,8 +38,9 @@ fn main() -> ExitCode {
     };
     let lua_version =
         policy_state().and_then(|lua| lua.globals().get::<String>("_VERSION")).unwrap_or_default();
-    let checks: [(&str, fn(i64) -> Result<(), String>); 6] = [
+    let checks: [(&str, Check); 7] = [
         ("safe mode cannot load C modules; require works through register", safe_mode),
+        ("explain() in JSON through serde is its Lua table, field for field", explain_as_json),
         ("the answer is std's, as an integer, and explain().value agrees", answers_std),
         ("KUMO_AVAILABLE_PARALLELISM=12 gives 12", override_twelve),
         ("KUMO_AVAILABLE_PARALLELISM=abc raises a plain string; the state goes on", override_abc),
@@ -90,22 +94,83 @@ fn set_override(value: Option<&str>) {
     }
 }
 
+/// Safe mode refuses the real module, built for this Lua (`KUMO_MODULE`, the `.so`):
+/// `require` finds it on `package.cpath` and refuses C modules, and `package.loadlib` on
+/// it raises the safe-mode error, not a failure to open the file or find its symbols; the
+/// module comes through register.
 fn safe_mode(_: i64) -> Result<(), String> {
-    let lua = policy_state().map_err(|e| e.to_string())?;
-    // A C module on the path would load in an unsafe state; safe mode refuses any.
-    let (loadlib_refused, registered): (bool, bool) = lua
-        .load(
+    let module = std::env::var("KUMO_MODULE").map_err(|_| "KUMO_MODULE is not set".to_owned())?;
+    if !std::path::Path::new(&module).is_file() {
+        return Err(format!("no module at {module}: run make module LUA=lua5.4"));
+    }
+    let dir = std::path::Path::new(&module).parent().unwrap_or(std::path::Path::new("."));
+    let lua = Lua::new();
+    let (required, error, loadlib): (bool, String, String) = lua
+        .load(format!(
             r#"
-            local ok = pcall(package.loadlib, '/nonexistent/kumo_parallelism.so', '*')
-            local m = require 'kumo_parallelism'
-            return not ok or package.loadlib == nil, m == package.loaded.kumo_parallelism
+            package.cpath = {:?}
+            local ok, err = pcall(require, 'kumo_parallelism')
+            local _, loadlib = pcall(package.loadlib, {module:?}, 'luaopen_kumo_parallelism')
+            return ok, tostring(err), tostring(loadlib)
             "#,
-        )
+            dir.join("?.so").display().to_string()
+        ))
         .eval()
         .map_err(|e| e.to_string())?;
-    match (loadlib_refused, registered) {
-        (true, true) => Ok(()),
-        _ => Err(format!("loadlib refused: {loadlib_refused}, registered: {registered}")),
+    if required || !error.contains("can't load C modules in safe mode") {
+        return Err(format!("require of the real .so in safe mode: {required}, {error}"));
+    }
+    if !loadlib.contains("package.loadlib is disabled in safe mode") {
+        return Err(format!("package.loadlib of the real .so in safe mode: {loadlib}"));
+    }
+    let lua = policy_state().map_err(|e| e.to_string())?;
+    let registered: bool = lua
+        .load("return require('kumo_parallelism') == package.loaded.kumo_parallelism")
+        .eval()
+        .map_err(|e| e.to_string())?;
+    registered.then_some(()).ok_or_else(|| "require did not give the registered module".into())
+}
+
+/// kumod answers its HTTP API and kcli in JSON through serde: the JSON of an explanation
+/// must be the table a policy gets for the same explanation, key for key and value for
+/// value, with the codes and severities as their strings.
+fn explain_as_json(std_count: i64) -> Result<(), String> {
+    let lua = policy_state().map_err(|e| e.to_string())?;
+    let why = kumo_parallelism::explain();
+    let json = serde_json::to_value(&why).map_err(|e| e.to_string())?;
+    let table = why.clone().into_lua(&lua).map_err(|e| e.to_string())?;
+    let from_lua: serde_json::Value = lua.from_value(table).map_err(|e| e.to_string())?;
+    let (json, from_lua) = (empty_as_array(json), empty_as_array(from_lua));
+    if json != from_lua {
+        return Err(format!("serde: {json}\nLua:   {from_lua}"));
+    }
+    if json["value"] != serde_json::json!(std_count) || json["std"] != serde_json::json!(std_count)
+    {
+        return Err(format!("value and std are not std's {std_count}: {json}"));
+    }
+    // every finding's code and severity as Lua sees them, in order
+    let expected: Vec<_> = why
+        .findings
+        .iter()
+        .map(|f| serde_json::json!({"code": f.code.as_str(), "severity": f.severity().as_str(), "text": f.text}))
+        .collect();
+    if json["findings"] != serde_json::Value::Array(expected) {
+        return Err(format!("findings: {}", json["findings"]));
+    }
+    Ok(())
+}
+
+/// An empty table reads back from Lua as an empty map, and an empty list serializes as an
+/// empty array: the same nothing. (No class of explain()'s table is a map that can be empty.)
+fn empty_as_array(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Json::Object(map) if map.is_empty() => Json::Array(Vec::new()),
+        Json::Object(map) => {
+            Json::Object(map.into_iter().map(|(k, v)| (k, empty_as_array(v))).collect())
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(empty_as_array).collect()),
+        other => other,
     }
 }
 
