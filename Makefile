@@ -14,6 +14,9 @@ CARGO ?= cargo
 lua_feature = $(if $(filter luajit,$(1)),luajit,lua$(subst .,,$(patsubst lua%,%,$(1))))
 
 export KUMO_LUAS := $(LUAS)
+# The interpreters copied, with their modules, into the real-kernel lane's initramfs and
+# the runtime lane's OCI bundle: the case runtimes there, with the host.
+export KUMO_BUNDLE_LUAS := lua5.4 luajit
 # The versions tested in a Rust host with Lua compiled in (make host-check).
 export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
 
@@ -51,11 +54,13 @@ bench: modules
 clean:
 	rm -rf target
 
-# The documents generated from the code: lua/library/kumo_parallelism.lua and the README's
-# tables of explain()'s fields and findings (src/binding/annotations.rs); make test fails
+# The documents generated from the code and the case files: lua/library/kumo_parallelism.lua
+# and the README's tables of explain()'s fields and findings (src/binding/annotations.rs),
+# and the README's tables of cases (scripts/case-docs, from scripts/cases/); make test fails
 # when a committed copy is not current.
 docs:
 	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib binding::annotations
+	bash scripts/case-docs write
 
 # The std reference: prints std::thread::available_parallelism(), nothing else.
 STD_REFERENCE := target/build/std_parallelism/release/std_parallelism

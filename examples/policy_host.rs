@@ -3,39 +3,54 @@
 //! script that sizes its thread pools from `available_parallelism()`.
 //!
 //! `make run` runs it on `lua/examples/policy.lua`; any other policy path may be given.
-//! `--pin-thread CPU` runs the policy on a thread that first pins itself to CPU, as a host
-//! that pins its workers does (the real-environment scenarios use it).
+//! The case lanes run it as a host with threads of its own does:
 //!
-//!   policy_host [--pin-thread CPU] [POLICY]
+//!   policy_host [--main-first] [--between COMMAND] [--pin-thread CPU] [--on main] [POLICY]
+//!
+//! `--main-first`: the main thread asks `available_parallelism()` first, as kumod does
+//! when it sizes its pools at start; `--between COMMAND`: then `sh -c COMMAND` runs (a
+//! quota changed under the process); then the policy runs on a worker thread, which first
+//! pins itself to CPU with `--pin-thread`, or on the main thread again with `--on main`.
+//! Without options the policy runs on the main thread.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let mut args: Vec<_> = std::env::args_os().skip(1).collect();
-    let pin_thread = match args.first().and_then(|flag| flag.to_str()) {
-        Some("--pin-thread") => {
-            let cpu = args.get(1).and_then(|cpu| cpu.to_str()).and_then(|cpu| cpu.parse().ok());
-            let Some(cpu) = cpu else {
-                eprintln!("usage: policy_host [--pin-thread CPU] [POLICY]");
-                return ExitCode::from(2);
-            };
-            args.drain(..2);
-            Some(cpu)
+/// What the command line asked for.
+#[derive(Default)]
+struct Plan {
+    main_first: bool,
+    between: Option<String>,
+    pin_thread: Option<usize>,
+    on_main: bool,
+    policy: Option<PathBuf>,
+}
+
+const USAGE: &str =
+    "usage: policy_host [--main-first] [--between COMMAND] [--pin-thread CPU] [--on main] [POLICY]";
+
+fn parse(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Plan> {
+    let mut plan = Plan::default();
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--main-first") => plan.main_first = true,
+            Some("--between") => plan.between = Some(args.next()?.into_string().ok()?),
+            Some("--pin-thread") => plan.pin_thread = Some(args.next()?.to_str()?.parse().ok()?),
+            Some("--on") => plan.on_main = args.next()?.to_str()? == "main",
+            _ if plan.policy.is_none() => plan.policy = Some(PathBuf::from(arg)),
+            _ => return None,
         }
-        _ => None,
+    }
+    Some(plan)
+}
+
+fn main() -> ExitCode {
+    let Some(plan) = parse(std::env::args_os().skip(1)) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
     };
-    let policy =
-        args.first().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("lua/examples/policy.lua"));
-    let outcome = match pin_thread {
-        None => run(&policy),
-        Some(cpu) => std::thread::scope(|scope| {
-            scope
-                .spawn(|| pin_this_thread(cpu).and_then(|()| run(&policy)))
-                .join()
-                .unwrap_or_else(|_| Err(mlua::Error::runtime("the policy thread panicked")))
-        }),
-    };
+    let policy = plan.policy.clone().unwrap_or_else(|| PathBuf::from("lua/examples/policy.lua"));
+    let outcome = run_plan(&plan, &policy);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -45,15 +60,45 @@ fn main() -> ExitCode {
     }
 }
 
+fn run_plan(plan: &Plan, policy: &std::path::Path) -> mlua::Result<()> {
+    if plan.main_first {
+        let lua = mlua::Lua::new();
+        kumo_parallelism::register(&lua)?;
+        lua.load("return require('kumo_parallelism').available_parallelism()").exec()?;
+    }
+    if let Some(command) = &plan.between {
+        let status = std::process::Command::new("sh").arg("-c").arg(command).status();
+        match status {
+            Ok(status) if status.success() => {}
+            other => return Err(mlua::Error::runtime(format!("{command:?}: {other:?}"))),
+        }
+    }
+    let on_worker = (plan.main_first || plan.pin_thread.is_some()) && !plan.on_main;
+    if !on_worker {
+        return run(policy);
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                if let Some(cpu) = plan.pin_thread {
+                    pin_this_thread(cpu)?;
+                }
+                run(policy)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(mlua::Error::runtime("the policy thread panicked")))
+    })
+}
+
 /// Restricts the calling thread, and only it, to one CPU.
 fn pin_this_thread(cpu: usize) -> mlua::Result<()> {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET is bounds-checked by the
-    // caller's CPU id staying below CPU_SETSIZE, which the check below ensures.
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(mlua::Error::runtime(format!("CPU {cpu} is out of range")));
+    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET stays inside it, the CPU id
+    // being below CPU_SETSIZE (checked above).
     let rc = unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if cpu >= libc::CPU_SETSIZE as usize {
-            return Err(mlua::Error::runtime(format!("CPU {cpu} is out of range")));
-        }
         libc::CPU_SET(cpu, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set)
     };

@@ -33,13 +33,7 @@ for dir in "${hosts[@]}"; do
   # the host's own checks, renumbered into this stream
   output=$(env -u KUMO_AVAILABLE_PARALLELISM KUMO_MODULE="$module" "$target/release/kumod_host" 2>&1)
   code=$?
-  while IFS= read -r result; do
-    case $result in
-      "ok "*) tap ok "mlua $line: ${result#ok * - }" ;;
-      "not ok "*) tap not-ok "mlua $line: ${result#not ok * - }" ;;
-      "# "*) echo "$result" ;;
-    esac
-  done <<<"$output"
+  tap_relay "mlua $line: " <<<"$output"
   [ "$code" -eq 0 ] || { tap not-ok "mlua $line: the host exited with $code" "$output"; }
 done
-[ "$TAP_FAILED" -eq 0 ] && [ "$TAP_NUMBER" -eq $(( ${#hosts[@]} * per_host )) ]
+tap_exit $(( ${#hosts[@]} * per_host ))

@@ -4,6 +4,7 @@
 # section, `luarocks test` (busted on that version's module). Prints TAP.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+failed=0
 
 read -r -a luas <<<"${KUMO_LUAS:?run through make test, which exports the interpreter list}"
 std_reference=$(make -s --no-print-directory std-reference | tail -n 1)
@@ -14,6 +15,7 @@ versions=()
 for lua in "${luas[@]}"; do
   case $lua in lua5.*) versions+=("${lua#lua}") ;; esac   # luarocks drives PUC Lua only
 done
+if [ ${#versions[@]} -eq 0 ]; then echo "1..1"; echo "not ok 1 - no Lua 5.x in KUMO_LUAS ($KUMO_LUAS)"; exit 1; fi
 echo "1..$(( ${#versions[@]} * 3 ))"
 n=0
 for version in "${versions[@]}"; do
@@ -27,7 +29,7 @@ for version in "${versions[@]}"; do
     && [ ! -e "$tree/lib/lua/$version/libkumo_parallelism.so" ]; then
     echo "ok $n - luarocks $version installs kumo_parallelism.so into the tree"
   else
-    echo "not ok $n - luarocks $version installs kumo_parallelism.so into the tree"
+    failed=1; echo "not ok $n - luarocks $version installs kumo_parallelism.so into the tree"
     sed 's/^/# /' "$log" | tail -n 20
   fi
   n=$((n + 1))
@@ -48,7 +50,7 @@ for version in "${versions[@]}"; do
   if [ "$answer" = "$want" ]; then
     echo "ok $n - lua$version requires the module from the luarocks tree"
   else
-    echo "not ok $n - lua$version requires the module from the luarocks tree"
+    failed=1; echo "not ok $n - lua$version requires the module from the luarocks tree"
     echo "# expected: $want"; echo "# got: $answer"
   fi
   n=$((n + 1))
@@ -57,7 +59,8 @@ for version in "${versions[@]}"; do
     && grep -Eq '^[1-9][0-9]* successes / 0 failures / 0 errors' "$log.test"; then
     echo "ok $n - luarocks $version test runs the specs and passes ($(grep -o '[0-9]* successes' "$log.test"))"
   else
-    echo "not ok $n - luarocks $version test runs the specs and passes"
+    failed=1; echo "not ok $n - luarocks $version test runs the specs and passes"
     sed 's/^/# /' "$log.test" | tail -n 20
   fi
 done
+[ "$failed" -eq 0 ]

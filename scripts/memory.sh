@@ -4,6 +4,7 @@
 # loop of calls, which must stay flat. Prints TAP.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+failed=0
 
 source scripts/lua54.sh
 
@@ -28,7 +29,7 @@ for case in "success:" "error:abc"; do
   if [ "$code" -eq 0 ] && $clean; then
     echo "ok $n - valgrind lua5.4, $name paths: 0 errors, nothing definitely or indirectly lost"
   else
-    echo "not ok $n - valgrind lua5.4, $name paths (exit $code)"
+    failed=1; echo "not ok $n - valgrind lua5.4, $name paths (exit $code)"
   fi
   printf '%s\n' "$summary" | sed 's/^/# /'
 done
@@ -41,5 +42,6 @@ read -r before after < <(with_override "" "$LUA" lua/bench/rss.lua $calls)
 if [ -n "$after" ] && [ $((after - before)) -le 256 ]; then
   echo "ok $n - RSS flat over $calls calls: $before KiB -> $after KiB"
 else
-  echo "not ok $n - RSS grew over $calls calls: $before KiB -> $after KiB (more than 256 KiB)"
+  failed=1; echo "not ok $n - RSS grew over $calls calls: $before KiB -> $after KiB (more than 256 KiB)"
 fi
+[ "$failed" -eq 0 ]

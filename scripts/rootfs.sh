@@ -18,3 +18,28 @@ add_busybox() {
   mkdir -p "$root/bin" && cp "$(command -v busybox)" "$root/bin/busybox" || return 1
   for applet in $(busybox --list); do [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"; done
 }
+
+# build_programs: the module for each of KUMO_BUNDLE_LUAS, the std reference and the
+# kumod-style host; STD_REFERENCE and HOST are their paths.
+build_programs() {
+  local lua
+  for lua in ${KUMO_BUNDLE_LUAS:?}; do
+    make -s --no-print-directory module LUA="$lua" >/dev/null || return 1
+  done
+  STD_REFERENCE=$(make -s --no-print-directory std-reference | tail -n 1) || return 1
+  HOST=$(make -s --no-print-directory host | tail -n 1) || return 1
+}
+
+# add_kumo_tree ROOT: the programs at ROOT/kumo as scripts/probe-all expects them, with the
+# bundle's interpreters at their usual paths (after build_programs).
+add_kumo_tree() {
+  local root=$1 lua
+  for lua in $KUMO_BUNDLE_LUAS; do
+    add_program "$root" "$(command -v "$lua")" || return 1
+    mkdir -p "$root/kumo/lua/$lua" && cp "target/lua/$lua/kumo_parallelism.so" "$root/kumo/lua/$lua/" || return 1
+  done
+  add_program "$root" "$STD_REFERENCE" /kumo/bin/std_parallelism && add_program "$root" "$HOST" /kumo/bin/policy_host \
+    || return 1
+  mkdir -p "$root/kumo/lua/scenarios" && cp lua/scenarios/probe.lua lua/scenarios/live.lua "$root/kumo/lua/scenarios/" \
+    && cp scripts/probe-all "$root/kumo/probe-all" && chmod +x "$root/kumo/probe-all"
+}

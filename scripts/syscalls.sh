@@ -4,6 +4,7 @@
 # The detection path is the control: strace must see its reads there. Prints TAP.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+failed=0
 
 source scripts/lua54.sh
 
@@ -19,7 +20,7 @@ count=$(window "$log")
 if [ "$count" = 0 ]; then
   echo "ok 1 - override path: 0 system calls in 1000 calls"
 else
-  echo "not ok 1 - override path: $count system calls in 1000 calls (see $log)"
+  failed=1; echo "not ok 1 - override path: $count system calls in 1000 calls (see $log)"
   awk '/kumo-window-begin/,/kumo-window-end/' "$log" | head -n 10 | sed 's/^/# /'
 fi
 
@@ -29,5 +30,6 @@ count=$(window "$log")
 if [ "$count" != none ] && [ "$count" -ge 1000 ]; then
   echo "ok 2 - detection path (control): strace sees $count system calls in 1000 calls"
 else
-  echo "not ok 2 - detection path (control): strace saw $count system calls in 1000 calls, expected at least 1000"
+  failed=1; echo "not ok 2 - detection path (control): strace saw $count system calls in 1000 calls, expected at least 1000"
 fi
+[ "$failed" -eq 0 ]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make test: installs what is missing, runs every suite, and ends with one line
-# "N passed, N failed, N skipped" summing them all. Exits non-zero if anything failed, and
-# under CI=true if anything was skipped: a lane that cannot run there is a failure.
-# Each suite's full output goes to target/test-logs/, and its tail to the console on failure.
+# make test: installs what is missing, runs every lane, and ends with one line
+# "N passed, N failed, N skipped" summing them all. Every lane speaks TAP with a plan, and
+# its log is read by Perl's TAP::Parser (scripts/tap-count): a lane that ran fewer results
+# than it planned, planned nothing without a reason, or exited non-zero without a failed
+# result, fails. Under CI=true every skip is a failure too: a lane that cannot run there
+# fails. Each lane's full output goes to target/test-logs/, its tail to the console on
+# failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,102 +15,123 @@ mkdir -p "$logs"
 passed=0
 failed=0
 skipped=0
+LANE_STARTED=$SECONDS
 
-# A suite that failed without reporting a failed test still counts as one failure. A skip
-# says why on its row; under CI=true every skip is also a failure.
-note_suite() { # name exit-code passed failed skipped
-  local name=$1 code=$2 p=$3 f=$4 s=$5 why=''
-  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+# Adds a lane's counts from its TAP log; prints its row, and its log's tail on failure.
+note_lane() { # name exit-code
+  local name=$1 code=$2 counts why p f s
+  counts=$(scripts/tap-count "$logs/$name.log" 2>&1)
+  IFS=$'\t' read -r counts why <<<"$counts"
+  read -r p f s <<<"$counts"
+  if ! [[ "$p$f$s" =~ ^[0-9]+$ ]]; then p=0 f=1 s=0 why="its log could not be read: $counts"; fi
+  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1 why="${why:+$why; }exited with $code"; fi
   if [ "$s" -gt 0 ]; then
-    why=$(skip_reasons "$logs/$name.log")
+    why="${why:+$why; }$(skip_reasons "$logs/$name.log")"
     [ "${CI:-}" != true ] || f=$((f + s))
   fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  printf '%-40s %4d passed, %d failed, %d skipped%s\n' "$name" "$p" "$f" "$s" "${why:+ ($why)}"
+  printf '%-32s %4d passed, %d failed, %d skipped %5ds%s\n' "$name" "$p" "$f" "$s" \
+    $((SECONDS - LANE_STARTED)) "${why:+ ($why)}"
   if [ "$f" -ne 0 ]; then tail -n 40 "$logs/$name.log" | sed "s/^/  [$name] /"; fi
 }
 
-# Why a suite skipped: the text after "# SKIP" on its TAP lines, or cargo's "ignored".
+# Why a lane skipped: the text after "# SKIP" on its TAP lines.
 skip_reasons() { # log
-  { sed -n 's/.*# SKIP[: ]*//p' "$1"; grep -q '^test result:.* [1-9][0-9]* ignored' "$1" && echo "ignored tests"; } \
-    | sort -u | paste -sd ';' - | cut -c1-160
+  sed -n 's/.*# SKIP[: ]*//p' "$1" | sort -u | paste -sd ';' - | cut -c1-160
 }
 
-cargo_counts() { # log -> "passed failed skipped" summed over every "test result:" line
-  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^ignored/) s += $(i-1) } }
-       END { print p + 0, f + 0, s + 0 }' "$1"
+# A lane whose command prints TAP.
+run_tap() { # name command...
+  local name=$1; shift
+  LANE_STARTED=$SECONDS
+  "$@" >"$logs/$name.log" 2>&1
+  note_lane "$name" $?
 }
 
-# TAP: "ok ... # SKIP" is a skip, not a pass; a plan "1..0 # SKIP why" is a skipped suite.
-tap_counts() { # log -> "passed failed skipped"
-  awk '/^ok .*# [Ss][Kk][Ii][Pp]/ { s++; next } /^ok / { p++ } /^not ok / { f++ }
-       /^1\.\.0 *# *[Ss][Kk][Ii][Pp]/ { s++ }
-       END { print p + 0, f + 0, s + 0 }' "$1"
+# cargo test, its harness's lines turned into TAP (scripts/libtest-tap): each test binary's
+# "running N tests" is part of the plan.
+run_libtest() { # name command...
+  local name=$1; shift
+  LANE_STARTED=$SECONDS
+  "$@" 2>&1 | scripts/libtest-tap >"$logs/$name.log"
+  note_lane "$name" "${PIPESTATUS[0]}"
 }
 
 # A build or lint step: one check, passed when the command exits 0.
 run_step() { # name command...
-  local name=$1; shift
-  "$@" >"$logs/$name.log" 2>&1
-  local code=$?
-  note_suite "$name" "$code" $(( code == 0 )) 0 0
+  local name=$1 code; shift
+  LANE_STARTED=$SECONDS
+  "$@" >"$logs/$name.out" 2>&1
+  code=$?
+  { echo "1..1"; sed 's/^/# /' "$logs/$name.out"
+    if [ "$code" -eq 0 ]; then echo "ok 1 - $name"; else echo "not ok 1 - $name (exit $code)"; fi
+  } >"$logs/$name.log"
+  note_lane "$name" "$code"
 }
 
-run_suite() { # name counter command...
-  local name=$1 counter=$2; shift 2
-  "$@" >"$logs/$name.log" 2>&1
-  local code=$?
-  # shellcheck disable=SC2046
-  note_suite "$name" "$code" $("$counter" "$logs/$name.log")
-}
-
+if [ -z "${KUMO_LUAS// /}" ]; then
+  echo "KUMO_LUAS is empty: no interpreter would be tested"; echo "0 passed, 1 failed, 0 skipped"; exit 1
+fi
 bash scripts/install-deps.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # The modules first: the Rust interpreter tests and busted both load them.
 run_step modules make --no-print-directory modules host
 
-run_suite cargo-test cargo_counts cargo test --all-targets
-run_suite cargo-doctest cargo_counts cargo test --doc
-# rustfmt.toml: 100 columns; the std reference is its own crate.
+run_libtest cargo-test cargo test --all-targets --no-fail-fast
+run_libtest cargo-doctest cargo test --doc --no-fail-fast
+# The README's tables of cases are the case files' (the type file and the tables of fields
+# and findings are checked by cargo test).
+run_step docs-current bash scripts/case-docs check
+# rustfmt.toml: 100 columns; the std reference is its own crate, the hosts share one file.
 run_step rustfmt sh -c 'cargo fmt --check && cargo fmt --check --manifest-path tools/std_parallelism/Cargo.toml \
   && rustfmt --check --edition 2021 hosts/kumod/main.rs'
-# No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in both builds.
+# No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in every build of every
+# Rust file: the crate with and without serde, the module, the kumod-shaped hosts on both
+# mlua lines, the std reference.
 run_step clippy cargo clippy --quiet --all-targets -- -D warnings
+run_step clippy-serde cargo clippy --quiet --all-targets --features serde -- -D warnings
 run_step clippy-module cargo clippy --quiet --lib --no-default-features --features "lua54 module" \
   --target-dir target/build/clippy-module -- -D warnings
+for line in 0.11 0.12; do
+  run_step "clippy-kumod-mlua-$line" cargo clippy --quiet --locked --manifest-path "hosts/kumod-mlua-$line/Cargo.toml" \
+    --target-dir "target/build/kumod-mlua-$line" -- -D warnings
+done
+run_step clippy-std-reference cargo clippy --quiet --manifest-path tools/std_parallelism/Cargo.toml \
+  --target-dir target/build/std_parallelism -- -D warnings
 
 # busted as a user runs it from the root: .busted and lua/spec/support.lua pick the module
 # built for the running interpreter.
 for lua in $KUMO_LUAS; do
-  run_suite "busted-$lua" tap_counts busted --lua="$lua" --output=TAP
+  run_tap "busted-$lua" busted --lua="$lua" --output=TAP
 done
 
 # Lua 5.5 (no Debian interpreter) and 5.4 in a Rust host with Lua compiled in: the real .so
 # through Lua::unsafe_new(), and register in safe mode, also from 4 threads.
 for lua in ${KUMO_HOST_LUAS:?}; do
-  run_suite "host-$lua" tap_counts make -s --no-print-directory host-check LUA=$lua
+  run_tap "host-$lua" make -s --no-print-directory host-check LUA=$lua
 done
 
 # valgrind on lua5.4 (success and error paths) and a flat RSS over a long loop.
-run_suite memory tap_counts bash scripts/memory.sh
+run_tap memory bash scripts/memory.sh
 # strace: the override path makes no system call (the detection path as the control).
-run_suite syscalls tap_counts bash scripts/syscalls.sh
+run_tap syscalls bash scripts/syscalls.sh
 
 # The rockspec installed offline by luarocks, and `luarocks test`, for every Lua 5.x.
-run_suite luarocks tap_counts bash scripts/luarocks.sh
+run_tap luarocks bash scripts/luarocks.sh
 
 # KumoMTA's own mlua line (0.11) and the current one (0.12), each in a kumod-shaped host.
-run_suite kumod-hosts tap_counts bash scripts/kumod-hosts.sh
+run_tap kumod-hosts bash scripts/kumod-hosts.sh
 # The crate as crates.io would get it: packaged, then built from the package alone.
 run_step cargo-package cargo package --quiet --allow-dirty
 
-# Real kernel setups: mount namespaces, taskset, a real cgroup v1 directory (needs root).
-run_suite scenarios tap_counts bash scripts/scenarios.sh run
+# Real kernel setups: mount namespaces, taskset, real cgroup v1 directories (needs root).
+run_tap scenarios bash scripts/scenarios.sh run
 # Real container runtimes and sandboxes: runc, gVisor, firejail, bubblewrap (make runtime-test).
-run_suite runtime-test tap_counts bash scripts/runtime-test.sh
+run_tap runtime-test bash scripts/runtime-test.sh
 # Real kernels under qemu (Debian's kernel): cgroup v2, v1 and hybrid, 8 and 64 CPUs, live
-# changes under one interpreter (make vm-test).
-run_suite vm-test tap_counts bash scripts/vm-test.sh
+# changes under one interpreter, and the scenario table on 8 CPUs (make vm-test).
+run_tap vm-test bash scripts/vm-test.sh
 
+echo "# make test: $SECONDS s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -4,7 +4,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{interpreters, module_dir, std_answer, stdout_of};
+use support::{first_of_two_allowed_cpus, interpreters, module_dir, std_answer, stdout_of};
 
 /// Runs `code` in `interpreter` with the module on its cpath; `configure` sets the rest.
 fn lua(interpreter: &str, code: &str, configure: impl Fn(&mut Command) -> &mut Command) -> String {
@@ -37,10 +37,15 @@ fn override_seven_gives_seven_on_every_interpreter() {
 
 #[test]
 fn pinned_to_one_cpu_gives_one_on_every_interpreter() {
+    // with one CPU allowed the answer is 1 pinned or not: the test needs two
+    let cpu = first_of_two_allowed_cpus().to_string();
+    assert!(std_answer(|c| c) >= 1);
     for interpreter in interpreters() {
         let cpath = module_dir(&interpreter).join("?.so");
+        let unpinned = lua(&interpreter, PRINT_ANSWER, |c| c);
+        assert_ne!(unpinned, "1", "{interpreter}: unpinned already 1");
         let output = Command::new("taskset")
-            .args(["-c", "0", &interpreter, "-e"])
+            .args(["-c", &cpu, &interpreter, "-e"])
             .arg(format!("package.cpath = {:?}\n{PRINT_ANSWER}", cpath.display().to_string()))
             .env_remove("KUMO_AVAILABLE_PARALLELISM")
             .output()

@@ -228,7 +228,7 @@ pub(crate) fn count_list(list: &str) -> Option<usize> {
 
 /// Renders set bits as ranges: words [0b1011_1111] -> "0-5,7". Visits set bits only, so a
 /// 1024-bit set with a few CPUs costs a few steps.
-fn compact_list(words: &[libc::c_ulong]) -> String {
+pub(crate) fn compact_list(words: &[libc::c_ulong]) -> String {
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for (index, &word) in words.iter().enumerate() {
         let mut bits = word;

@@ -26,20 +26,21 @@ impl Scratch {
     /// directory: opening it works, reading it fails (EISDIR), as no mode bit can make a
     /// file fail for root.
     fn tree(case: &str, directories: &[&str]) -> Scratch {
-        let path = Scratch::unique_path(case);
+        let scratch = Scratch::dir(case);
+        // the fixture's contents into the scratch directory
         let status = std::process::Command::new("cp")
             .arg("-r")
-            .arg(fixture(case))
-            .arg(&path)
+            .arg(fixture(case).join("."))
+            .arg(&scratch.path)
             .status()
             .unwrap();
         assert!(status.success());
         for relative in directories {
-            let target = path.join(relative);
+            let target = scratch.path.join(relative);
             let _ = std::fs::remove_file(&target);
             std::fs::create_dir_all(&target).unwrap();
         }
-        Scratch { path }
+        scratch
     }
 
     fn roots(&self) -> Roots {

@@ -1,11 +1,17 @@
-//! Every parser of kernel text, fed arbitrary bytes and mutated real samples: none may
-//! panic, whatever the kernel, a sandbox or a bind mount puts in the file.
+//! Properties of the parsers of kernel text, each against an independent statement of what
+//! the text means: a CPU list written from a mask and read back counts the mask's bits; a
+//! level's CPUs are its limit over its period; a path the kernel escapes is unescaped to
+//! itself; a `/proc/self/cgroup` line names its path; steal is the eighth counter over all
+//! eight. Arbitrary bytes and mutated real samples keep every parser from panicking, and
+//! std's mountinfo search from claiming more than the text holds.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use super::cgroups::Roots;
+use super::affinity::{compact_list, count_list, list_words};
+use super::cgroups::{CgroupVersion, Roots};
+use super::scratch::Scratch;
 use super::{membership, mountinfo, namespace, steal};
 
 const MOUNTINFO: &str = "\
@@ -14,13 +20,9 @@ const MOUNTINFO: &str = "\
 32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n\
 41 31 0:38 /kubepods /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n";
 const PROC_SELF_CGROUP: &str = "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/docker/abc\n";
-const CPU_MAX: &str = "150000 100000\n";
-const CFS_QUOTA: &str = "-1\n";
 const STAT: &str =
     "cpu  8130 0 2466 178173 1715 0 33 16 0 0\ncpu0 4000 0 1200 89000 800 0 10 8 0 0\nintr 1 2\n";
-const CPUINFO: &str =
-    "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu vme hypervisor\n\n";
-const SAMPLES: [&str; 6] = [MOUNTINFO, PROC_SELF_CGROUP, CPU_MAX, CFS_QUOTA, STAT, CPUINFO];
+const SAMPLES: [&str; 5] = [MOUNTINFO, PROC_SELF_CGROUP, "150000 100000\n", "-1\n", STAT];
 
 /// A real sample with bytes overwritten, inserted and removed, and maybe cut short.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
@@ -49,65 +51,128 @@ fn kernel_text() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![prop::collection::vec(any::<u8>(), 0..400), mutated()]
 }
 
-/// Every pure parser on `bytes`.
-fn parse_everything(bytes: &[u8]) {
-    let _ = mountinfo::std_cpu_mount(bytes, Path::new("docker/abc"));
-    let _ = mountinfo::cgroup_mounts(bytes, mountinfo::Hierarchy::V1Cpu);
-    let _ = mountinfo::cgroup_mounts(bytes, mountinfo::Hierarchy::V2);
-    let _ = mountinfo::unescape(&String::from_utf8_lossy(bytes));
-    let _ = membership::parse_membership(bytes);
-    let _ = steal::parse_stat(bytes);
-    let _ = steal::hypervisor_flag(bytes);
-    let _ = namespace::parse_link(&String::from_utf8_lossy(bytes));
+/// How the kernel writes a path in mountinfo (fs/proc_namespace.c, `mangle`).
+fn kernel_escape(path: &[u8]) -> String {
+    path.iter()
+        .map(|&byte| match byte {
+            b' ' | b'\t' | b'\n' | b'\\' => format!("\\{byte:03o}"),
+            _ => (byte as char).to_string(),
+        })
+        .collect()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn no_parser_panics(bytes in kernel_text()) {
-        parse_everything(&bytes);
+    fn a_cpu_list_read_back_counts_the_mask(words in prop::collection::vec(any::<u64>(), 0..20)) {
+        let words: Vec<libc::c_ulong> = words.into_iter().map(|w| w as libc::c_ulong).collect();
+        let list = compact_list(&words);
+        let popcount: usize = words.iter().map(|w| w.count_ones() as usize).sum();
+        prop_assert_eq!(count_list(&list), Some(popcount), "{}", list);
+        let mut read = list_words(&list).unwrap();
+        let mut written = words.clone();
+        while written.last() == Some(&0) { written.pop(); }
+        while read.last() == Some(&0) { read.pop(); }
+        prop_assert_eq!(read, written);
+    }
+
+    // mountinfo lines are read as UTF-8, as std reads them: the property holds for ASCII
+    #[test]
+    fn a_path_the_kernel_escapes_unescapes_to_itself(
+        path in prop::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(b'\n'), Just(b'\\'), 1u8..=127], 1..40)
+    ) {
+        use std::os::unix::ffi::OsStrExt;
+        let escaped = kernel_escape(&path);
+        let unescaped = mountinfo::unescape(&escaped);
+        prop_assert_eq!(unescaped.as_os_str().as_bytes(), &path[..]);
+        let plain = !path.iter().any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\\'));
+        prop_assert_eq!(mountinfo::is_escaped(&escaped), !plain);
+    }
+
+    #[test]
+    fn a_proc_self_cgroup_line_names_its_path(
+        path in "(/[a-z0-9._-]{1,12}){0,5}",
+        id in 1u32..20,
+    ) {
+        let v2 = membership::parse_membership(format!("0::{path}\n").as_bytes());
+        let relative = PathBuf::from(path.strip_prefix('/').unwrap_or(&path));
+        prop_assert_eq!(v2, Some((relative.clone(), CgroupVersion::V2)));
+        // a v1 line naming cpu trumps the v2 line, wherever it is
+        let both = format!("0::/other\n{id}:cpu,cpuacct:{path}\n");
+        prop_assert_eq!(membership::parse_membership(both.as_bytes()), Some((relative, CgroupVersion::V1)));
+    }
+
+    #[test]
+    fn steal_is_the_eighth_counter_over_all_eight(ticks in prop::array::uniform10(0u64..1 << 40)) {
+        let line = ticks.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
+        let read = steal::parse_stat(format!("cpu  {line}\nintr 1\n").as_bytes()).unwrap();
+        prop_assert_eq!(read.steal_ticks, ticks[7]);
+        prop_assert_eq!(read.total_ticks, ticks[..8].iter().sum::<u64>());
+    }
+
+    #[test]
+    fn no_parser_panics_and_std_s_search_claims_only_what_the_text_holds(bytes in kernel_text()) {
+        let lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        let scan = mountinfo::std_cpu_mount(&bytes, Path::new("docker/abc"));
+        prop_assert!(scan.lines <= lines.max(1));
+        if let Some(found) = scan.found {
+            let text = String::from_utf8_lossy(&bytes);
+            prop_assert!(text.contains(&found.mount_point));
+            prop_assert!(text.contains(" cgroup ") && text.contains("cpu"));
+        }
+        for hierarchy in [mountinfo::Hierarchy::V1Cpu, mountinfo::Hierarchy::V2] {
+            for mount in mountinfo::cgroup_mounts(&bytes, hierarchy) {
+                prop_assert!(mount.line >= 1 && mount.line <= lines.max(1));
+            }
+        }
+        let _ = membership::parse_membership(&bytes);
+        let _ = steal::parse_stat(&bytes);
+        let _ = steal::hypervisor_flag(&bytes[..]);
+        let _ = namespace::parse_link(&String::from_utf8_lossy(&bytes));
     }
 }
 
-/// The walks read cpu.max, the v1 quota files, /proc/self/cgroup and mountinfo from disk:
-/// lay each generated text out as all of them, and walk both versions.
+/// The walks read cpu.max and the v1 quota files from disk: a level's CPUs must be its
+/// limit over its period, as the files say, and std's whole quota their floor.
 mod on_disk {
     use super::*;
-    use crate::probes::scratch::Scratch;
+
+    fn roots(dir: &Path) -> Roots {
+        Roots {
+            proc_self_cgroup: dir.join("proc_self_cgroup"),
+            proc_self_mountinfo: dir.join("mountinfo"),
+            sys_fs_cgroup: dir.join("sys/fs/cgroup"),
+            weight_at_root: true,
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
         #[test]
-        fn no_walk_panics(text in kernel_text(), membership in kernel_text()) {
+        fn a_level_s_cpus_are_its_limit_over_its_period(
+            limit in 0usize..50_000_000,
+            period in 1usize..2_000_000,
+        ) {
             let scratch = Scratch::dir("prop");
-            let dir = &scratch.path;
-            let cgroup = dir.join("sys/fs/cgroup");
-            for leaf in ["docker/abc", "cpu/docker/abc", "cpu,cpuacct/docker/abc"] {
-                std::fs::create_dir_all(cgroup.join(leaf)).unwrap();
+            let cgroup = scratch.path.join("sys/fs/cgroup");
+            std::fs::create_dir_all(cgroup.join("pod/ctr")).unwrap();
+            std::fs::create_dir_all(cgroup.join("cpu/pod/ctr")).unwrap();
+            std::fs::write(cgroup.join("pod/ctr/cgroup.controllers"), "cpu\n").unwrap();
+            std::fs::write(cgroup.join("pod/ctr/cpu.max"), format!("{limit} {period}\n")).unwrap();
+            std::fs::write(cgroup.join("cpu/pod/ctr/cpu.cfs_quota_us"), format!("{limit}\n")).unwrap();
+            std::fs::write(cgroup.join("cpu/pod/ctr/cpu.cfs_period_us"), format!("{period}\n")).unwrap();
+            let roots = roots(&scratch.path);
+            for membership in ["0::/pod/ctr\n", "4:cpu:/pod/ctr\n"] {
+                std::fs::write(&roots.proc_self_cgroup, membership).unwrap();
+                let report = membership::cgroup(&roots).report.unwrap();
+                let leaf = &report.levels[0];
+                prop_assert_eq!(leaf.path.as_str(), "/pod/ctr");
+                prop_assert_eq!(leaf.cpus, Some(limit as f64 / period as f64), "{}", membership);
+                prop_assert_eq!(report.whole_quota(), Some(limit / period));
+                prop_assert!(leaf.binds);
             }
-            for file in [
-                "docker/abc/cgroup.controllers", "docker/abc/cpu.max", "docker/cpu.max",
-                "docker/abc/cpu.max.burst", "docker/abc/cpu.weight",
-                "cpu/docker/abc/cpu.cfs_quota_us", "cpu/docker/abc/cpu.cfs_period_us",
-                "cpu/docker/abc/cpu.cfs_burst_us", "cpu/docker/abc/cpu.shares",
-            ] {
-                std::fs::write(cgroup.join(file), &text).unwrap();
-            }
-            std::fs::write(dir.join("mountinfo"), &text).unwrap();
-            let roots = Roots {
-                proc_self_cgroup: dir.join("proc_self_cgroup"),
-                proc_self_mountinfo: dir.join("mountinfo"),
-                sys_fs_cgroup: cgroup,
-                weight_at_root: true,
-            };
-            for content in [&membership[..], b"0::/docker/abc\n", b"4:cpu:/docker/abc\n", b"4:cpu:/nowhere\n"] {
-                std::fs::write(&roots.proc_self_cgroup, content).unwrap();
-                let _ = membership::cgroup(&roots);
-            }
-            std::fs::write(dir.join("stat"), &text).unwrap();
-            let _ = steal::cpu_steal(&dir.join("stat"), &dir.join("mountinfo"));
         }
     }
 }

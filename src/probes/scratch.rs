@@ -1,36 +1,30 @@
-//! For tests: files and directories under the temporary directory, unique per test and
-//! process, removed on drop.
+//! For tests: files and directories made by `tempfile`, unique and removed on drop, with
+//! their path at hand.
 
 use std::path::PathBuf;
 
 /// A file or directory made for one test, removed on drop.
 pub(crate) struct Scratch {
     pub(crate) path: PathBuf,
+    _kept: Kept,
+}
+
+/// What removes the scratch on drop.
+enum Kept {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    File(#[allow(dead_code)] tempfile::TempPath),
 }
 
 impl Scratch {
-    pub(crate) fn unique_path(name: &str) -> PathBuf {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        std::env::temp_dir().join(format!("kumo-{name}-{}-{n}", std::process::id()))
-    }
-
     pub(crate) fn file(name: &str, content: &str) -> Scratch {
-        let path = Scratch::unique_path(name);
-        std::fs::write(&path, content).unwrap();
-        Scratch { path }
+        let file = tempfile::Builder::new().prefix(&format!("kumo-{name}-")).tempfile().unwrap();
+        std::fs::write(file.path(), content).unwrap();
+        let kept = file.into_temp_path();
+        Scratch { path: kept.to_path_buf(), _kept: Kept::File(kept) }
     }
 
     pub(crate) fn dir(name: &str) -> Scratch {
-        let path = Scratch::unique_path(name);
-        std::fs::create_dir_all(&path).unwrap();
-        Scratch { path }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path).or_else(|_| std::fs::remove_file(&self.path));
+        let dir = tempfile::Builder::new().prefix(&format!("kumo-{name}-")).tempdir().unwrap();
+        Scratch { path: dir.path().to_path_buf(), _kept: Kept::Dir(dir) }
     }
 }

@@ -21,7 +21,34 @@ pub fn interpreters() -> Vec<String> {
             .expect("make luas");
         String::from_utf8(out.stdout).expect("interpreter list is UTF-8")
     });
-    list.split_whitespace().map(str::to_owned).collect()
+    let interpreters: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
+    // an empty list would make every loop over it pass with nothing run
+    assert!(!interpreters.is_empty(), "KUMO_LUAS is empty: no interpreter to test");
+    interpreters
+}
+
+/// The first CPU this process may run on, from the kernel's own list; the tests that pin a
+/// thread or an interpreter need at least two allowed, or pinning would change nothing.
+pub fn first_of_two_allowed_cpus() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let allowed = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list")
+        .trim()
+        .to_owned();
+    let count: usize = allowed
+        .split(',')
+        .map(|range| match range.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
+            None => 1,
+        })
+        .sum();
+    assert!(
+        count >= 2,
+        "this test needs at least 2 CPUs to pin to one; this process has {allowed}"
+    );
+    allowed.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
 }
 
 /// Builds (or finds up to date) `target/lua/<interpreter>/kumo_parallelism.so`, once per
