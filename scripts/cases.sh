@@ -35,11 +35,14 @@ source scripts/tap.sh
 # The CPUs this process's affinity mask allows: nproc without the OpenMP variables, which
 # would otherwise cap (OMP_THREAD_LIMIT) or replace (OMP_NUM_THREADS) its answer.
 allowed_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
-NCPU=$(allowed_cpus)
 # Whether CPUID says a hypervisor is present: the kernel's flag, read from outside any
 # case. explain() reads steal only there, so the steal cases expect cpu-steal only there.
-HYPERVISOR=''
-if grep -qw hypervisor /proc/cpuinfo 2>/dev/null; then HYPERVISOR=1; fi
+hypervisor() { grep -qw hypervisor /proc/cpuinfo 2>/dev/null && echo 1; }
+# Both are read once, by the lane, before any case; the processes a lane starts for a case
+# (a layout namespace, a VM's case) get them from it, as the case saw them.
+NCPU=${KUMO_CASE_NCPU:-$(allowed_cpus)}
+HYPERVISOR=${KUMO_CASE_HYPERVISOR-$(hypervisor)}
+export KUMO_CASE_NCPU=$NCPU KUMO_CASE_HYPERVISOR=$HYPERVISOR
 
 # ---- the words every setup may use, in both phases -------------------------------------
 # runtimes RUNTIME...: the runtimes this case runs in, instead of CASE_RUNTIMES.
@@ -55,13 +58,16 @@ after() { AFTER=$1 AFTER_CHECKS=$2; }
 case_rows() { grep -v '^[[:space:]]*\(#\|$\)' "$1"; }
 
 trim() { local text=$1; text=${text#"${text%%[![:space:]]*}"}; echo "${text%"${text##*[![:space:]]}"}"; }
+# strip VAR: VAR without its surrounding blanks, in place (no subshell: this runs once per
+# program in the scenarios).
+strip() { local -n var=$1; var=${var#"${var%%[![:space:]]*}"}; var=${var%"${var##*[![:space:]]}"}; }
 
 # Splits a row into ROW_NAME, ROW_DESCRIPTION, ROW_EXPECT, ROW_CODES, ROW_SETUP, and checks
 # its form: five fields, a name, each code with the severity "warning" or "note".
 read_row() { # LINE
   local extra code
   IFS='|' read -r ROW_NAME ROW_DESCRIPTION ROW_EXPECT ROW_CODES ROW_SETUP extra <<<"$1"
-  ROW_NAME=$(trim "$ROW_NAME") ROW_CODES=$(trim "$ROW_CODES") ROW_SETUP=$(trim "$ROW_SETUP")
+  strip ROW_NAME; strip ROW_CODES; strip ROW_SETUP
   [ -n "$ROW_NAME" ] && [ -n "$ROW_SETUP" ] && [ -z "$extra" ] \
     || { ROW_ERROR="not five fields: $1"; return 1; }
   for code in $ROW_CODES; do

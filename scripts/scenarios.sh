@@ -73,10 +73,14 @@ NEUTRAL_STAT='cpu  10000 0 2000 88000 0 0 0 0 0 0\n'
 
 lane_reset() { PIN='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' HOST_FLAGS='' HOST_BETWEEN=''; }
 
-# Runs scenario NAME's setup in the current phase.
+# Runs scenario NAME's setup in the current phase (read here, without a process: this runs
+# once per program, in the VM too).
 scenario_setup() { # NAME
   local line
-  line=$(case_rows "$CASES" | awk -v name="$1" '{ n = $0; sub(/ *\|.*/, "", n) } n == name' | head -n 1)
+  while IFS= read -r line; do
+    case $line in "$1 |"*) break ;; esac
+    line=''
+  done <"$CASES"
   [ -n "$line" ] || { echo "no scenario named $1" >&2; return 1; }
   read_row "$line" || { echo "$ROW_ERROR" >&2; return 1; }
   eval "$ROW_SETUP"

@@ -132,7 +132,7 @@ mod tests {
     use mlua::{Function, IntoLua, Lua, Table, Value};
 
     use super::*;
-    use crate::binding::table::Kind;
+    use crate::binding::tape::Kind;
     use crate::binding::{build_module, MODULE_NAME};
     use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
     use crate::explain::finding::{Finding, Severity};

@@ -18,7 +18,7 @@ use crate::explain;
 use crate::explain::explanation::Explanation;
 use crate::parallelism;
 
-use self::table::LuaTable;
+use self::tape::LuaTable;
 use self::tape::Tape;
 
 /// The name under which the module is required and registered.

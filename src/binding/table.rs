@@ -1,8 +1,8 @@
 //! explain()'s table: every class and field once, in one list ([`lua_tables!`] below).
-//! From it come the writer that hands a value to Lua and the builder that makes the table
-//! from what it wrote (`tape.rs`), the LuaCATS type file and the README's field tables
-//! (`annotations.rs`), and, with the `serde` feature, `Serialize` under the same names. No
-//! other file lists the fields or their order.
+//! From it come each class's field descriptors and its writer, which `tape.rs` turns into
+//! the Lua table, the LuaCATS type file and the README's field tables (`annotations.rs`),
+//! and, with the `serde` feature, `Serialize` under the same names. No other file lists the
+//! fields or their order.
 
 use std::num::NonZeroUsize;
 
@@ -16,40 +16,7 @@ use crate::probes::{
 #[cfg(test)]
 use crate::probes::{Membership, MissReason};
 
-use super::tape::Tape;
-
-/// What a field holds, as the tape carries it and Lua sees it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Kind {
-    /// A number or a boolean; absent when nil.
-    Value,
-    /// A string; absent when nil.
-    Text,
-    /// `true`, or absent.
-    Flag,
-    /// A table of this class, or absent.
-    Table(&'static Class),
-    /// A sequence of tables of this class, possibly empty.
-    List(&'static Class),
-}
-
-/// One field of a class: its Lua name (`key`, the same with a NUL for the C API) and what
-/// it holds. (The plain names are read by the document generator, a test.)
-#[derive(Debug)]
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) struct Field {
-    pub(crate) name: &'static str,
-    pub(crate) key: &'static str,
-    pub(crate) kind: Kind,
-}
-
-/// One class of table: `kumo_parallelism.<name>`.
-#[derive(Debug)]
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) struct Class {
-    pub(crate) name: &'static str,
-    pub(crate) fields: &'static [Field],
-}
+use super::tape::{Class, Field, Kind, LuaTable, Tape};
 
 /// What the type file and the README say of a class and its fields.
 #[cfg(test)]
@@ -59,14 +26,6 @@ pub(crate) struct ClassDoc {
     pub(crate) doc: &'static str,
     /// Per field, in order: its LuaCATS type and what it means.
     pub(crate) fields: Vec<(String, &'static str)>,
-}
-
-/// A Rust value that is one of the classes: writes its fields to the tape, in the list's
-/// order.
-pub(crate) trait LuaTable {
-    /// The class it is.
-    const CLASS: &'static Class;
-    fn write(&self, tape: &mut Tape);
 }
 
 /// A LuaCATS union of string literals, such as `"warning"|"note"`.
@@ -416,5 +375,17 @@ lua_tables! {
             "kumo_parallelism.FirstAnswer?", "the first answer this process got, and how long ago";
         findings: list(Finding) = &why.findings, "kumo_parallelism.Finding[]",
             "what misleads and what to change, in the order of the codes; empty when nothing does";
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_is_its_name_with_one_nul() {
+        for class in super::class_docs() {
+            for field in class.class.fields {
+                assert_eq!(field.key, format!("{}\0", field.name), "{}", class.class.name);
+            }
+        }
     }
 }

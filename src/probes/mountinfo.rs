@@ -8,6 +8,7 @@
 //! fields as `\040`, `\011`, `\012` and `\134` (fs/proc_namespace.c, `mangle`), and lists a
 //! mount that a later mount at or above its mount point hides, as it lists every mount.
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
@@ -138,30 +139,30 @@ impl CgroupMount {
 /// later mount that hides it. Lines that are not UTF-8 or have too few fields are passed
 /// over, not ended at: this search is explain()'s, not std's.
 pub(crate) fn cgroup_mounts(content: &[u8], hierarchy: Hierarchy) -> Vec<CgroupMount> {
-    // every mount point, unescaped, in order: a later one at or above hides an earlier one
-    let mut all: Vec<(usize, PathBuf)> = Vec::new();
+    // every line's mount point as written, in order (no copy): a later one at or above
+    // hides an earlier one; mountinfo can have tens of thousands of lines
+    let mut all: Vec<(usize, &str)> = Vec::new();
     let mut found = Vec::new();
     for (index, line) in lines(content).enumerate() {
         let Some(line) = line.and_then(parse_line) else { continue };
-        let mount_point = unescape(line.mount_point);
         if hierarchy.holds(&line) {
             found.push(CgroupMount {
                 line: index + 1,
                 listed_mount_point: line.mount_point.to_owned(),
                 listed_root: line.root.to_owned(),
-                mount_point: mount_point.clone(),
+                mount_point: unescape(line.mount_point),
                 root: unescape(line.root),
                 hidden_by: None,
             });
         }
-        all.push((index + 1, mount_point));
+        all.push((index + 1, line.mount_point));
     }
     for mount in &mut found {
         mount.hidden_by = all
             .iter()
             .filter(|(line, _)| *line > mount.line)
-            .find(|(_, later)| mount.mount_point.starts_with(later))
-            .map(|(_, later)| later.clone());
+            .find(|(_, later)| mount.mount_point.starts_with(path_of(later)))
+            .map(|(_, later)| path_of(later).into_owned());
     }
     found
 }
@@ -211,6 +212,15 @@ pub(crate) fn unescape(field: &str) -> PathBuf {
         }
     }
     PathBuf::from(OsString::from_vec(out))
+}
+
+/// A field as a path: itself where nothing is escaped, without a copy.
+fn path_of(field: &str) -> Cow<'_, Path> {
+    if field.contains('\\') {
+        Cow::Owned(unescape(field))
+    } else {
+        Cow::Borrowed(Path::new(field))
+    }
 }
 
 /// Whether a field has an escape the kernel wrote.
