@@ -114,9 +114,11 @@ lane_prepare() {
   PHASE=expect
 }
 
-lane_enter() { # RUNTIME
+# Every program of a case in one launch (one container start, under TCG seconds each):
+# they share the case's environment, cgroup and wrapper alike.
+lane_enter_all() { # RUNTIME...
   if [ -n "$LAYOUT_ERROR" ]; then echo "layout: $LAYOUT_ERROR"; return; fi
-  launch sh /kumo/probe-all --one "$ROOT" "$1"
+  launch sh /kumo/probe-all "$ROOT" "$@"
 }
 
 # ---- live changes ---------------------------------------------------------------------------
