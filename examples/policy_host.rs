@@ -7,8 +7,8 @@
 //!
 //!   policy_host [--main-first] [--between COMMAND] [--pin-thread CPU] [--on main] [POLICY]
 //!
-//! `--main-first`: the main thread asks `available_parallelism()` first, as kumod does
-//! when it sizes its pools at start; `--between COMMAND`: then `sh -c COMMAND` runs (a
+//! `--main-first`: the main thread asks `available_parallelism()` and `explain()` first, as
+//! kumod does when it sizes its pools at start; `--between COMMAND`: then `sh -c COMMAND` runs (a
 //! quota changed under the process); then the policy runs on a worker thread, which first
 //! pins itself to CPU with `--pin-thread`, or on the main thread again with `--on main`.
 //! Without options the policy runs on the main thread.
@@ -64,7 +64,8 @@ fn run_plan(plan: &Plan, policy: &std::path::Path) -> mlua::Result<()> {
     if plan.main_first {
         let lua = mlua::Lua::new();
         kumo_parallelism::register(&lua)?;
-        lua.load("return require('kumo_parallelism').available_parallelism()").exec()?;
+        lua.load("local m = require('kumo_parallelism') m.available_parallelism() m.explain()")
+            .exec()?;
     }
     if let Some(command) = &plan.between {
         let status = std::process::Command::new("sh").arg("-c").arg(command).status();

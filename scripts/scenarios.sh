@@ -15,6 +15,7 @@
 #                                    with a space, exec CMD
 #   scenarios.sh v1-shadowed CMD...  internal: this cgroup bind-mounted over the v1 cpu
 #                                    hierarchy's mount, exec CMD
+#   scenarios.sh v1-unmounted CMD... internal: no cgroup hierarchy mounted, exec CMD
 #
 # A setup runs in two phases: outside the namespace (PHASE=expect) its words record the
 # runner's settings (pin, override, real_v1...); inside it (PHASE=layout) they build the
@@ -141,6 +142,17 @@ v1_escaped() { # CMD...
   exec "$@"
 }
 
+# Inside a fresh mount namespace: every cgroup hierarchy unmounted, and an empty directory
+# at "/sys/fs/cgroup/cpu ctl" where the case mounts the cpu hierarchy later, with the
+# controllers in KUMO_SCENARIO_CONTROLLERS.
+v1_unmounted() { # CMD...
+  local controllers
+  controllers=$(cpu_controllers)
+  [ -n "$controllers" ] || { echo "v1-unmounted: no cgroup v1 cpu controller here" >&2; exit 97; }
+  umount -R "$CG" && mount -t tmpfs kumo-scenario "$CG" && mkdir "$CG/cpu ctl" || exit 97
+  KUMO_SCENARIO_CONTROLLERS=$controllers exec "$@"
+}
+
 # Inside a fresh mount namespace: this process's own cgroup bind-mounted over its v1 cpu
 # hierarchy's mount at /sys/fs/cgroup/cpu. mountinfo lists the hierarchy's root mount
 # first, hidden, then the bind.
@@ -242,6 +254,7 @@ case "${1:-}" in
   many-mounts) shift; many_mounts "$@" ;;
   v1-escaped) shift; v1_escaped "$@" ;;
   v1-shadowed) shift; v1_shadowed "$@" ;;
+  v1-unmounted) shift; v1_unmounted "$@" ;;
   run)
     : "${KUMO_LUAS:?run through make test, which exports the interpreter list}"
     CASE_RUNTIMES="$KUMO_LUAS host"

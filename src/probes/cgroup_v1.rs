@@ -40,8 +40,8 @@ pub(crate) fn walk(
         }
     }
     // mountinfo can be long, so std reads it only when the usual places fail; so does
-    // explain(), once, in large reads, for both searches
-    let content = match super::read_in_chunks(&roots.proc_self_mountinfo, super::LARGE_READ) {
+    // explain(), for both searches at once, and only when the mount table changed
+    let content = match super::mount_table::read(&roots.proc_self_mountinfo) {
         Ok(content) => content,
         Err(err) => {
             super::note_unreadable(&roots.proc_self_mountinfo, &err, unreadable);
@@ -73,10 +73,11 @@ pub(crate) fn walk(
     }
 
     let mounts = mountinfo::cgroup_mounts(&content, Hierarchy::V1Cpu);
-    let shown = best_shown(&mounts, relative_path);
+    let std_walked = std_dir.as_ref().map(|(_, dir)| dir.as_path());
+    let shown = best_shown(&mounts, relative_path, std_walked);
     let missed = shown.and_then(|(mount, below)| {
         let dir = mount.mount_point.join(&below);
-        if std_dir.as_ref().is_some_and(|(_, std_dir)| *std_dir == dir) {
+        if std_walked == Some(dir.as_path()) {
             return None;
         }
         let reason = miss_reason(scan.found.as_ref(), std_dir.is_some(), mount, &mounts, &scan);
@@ -107,16 +108,23 @@ pub(crate) fn walk(
 
 /// The mount that shows the cgroup with the most levels above it: visible, its root
 /// containing the cgroup, its directory there; the first of those with the shortest root.
+/// The directory std walked (`known`) is known to be there: it is not looked up again.
 pub(crate) fn best_shown<'a>(
     mounts: &'a [CgroupMount],
     relative_path: &Path,
+    known: Option<&Path>,
 ) -> Option<(&'a CgroupMount, PathBuf)> {
-    mounts
+    let mut shown: Vec<(&CgroupMount, PathBuf)> = mounts
         .iter()
         .filter(|mount| mount.hidden_by.is_none())
         .filter_map(|mount| Some((mount, mount.below_root(relative_path)?)))
-        .filter(|(mount, below)| mount.mount_point.join(below).try_exists().unwrap_or(false))
-        .min_by_key(|(mount, _)| mount.root.components().count())
+        .collect();
+    // the shortest root first, the first listed among equals
+    shown.sort_by_key(|(mount, _)| mount.root.components().count());
+    shown.into_iter().find(|(mount, below)| {
+        let dir = mount.mount_point.join(below);
+        known == Some(dir.as_path()) || dir.try_exists().unwrap_or(false)
+    })
 }
 
 /// Why std's search did not walk `mount`, the one explain() found.

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 pub struct Roots {
     /// `/proc/self/cgroup`: one line per hierarchy, `id:controllers:path`.
     pub proc_self_cgroup: PathBuf,
-    /// `/proc/self/mountinfo`: consulted for v1 when the usual mount points fail.
+    /// `/proc/self/mountinfo`: consulted for v1 when the usual mount points fail (the real
+    /// one is read again only when the kernel says the mount table changed).
     pub proc_self_mountinfo: PathBuf,
     /// `/sys/fs/cgroup`: the only place std looks for cgroup v2.
     pub sys_fs_cgroup: PathBuf,

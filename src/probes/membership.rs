@@ -132,9 +132,10 @@ fn v2_elsewhere(
     report: &mut CgroupReport,
     probe: &mut CgroupProbe,
 ) {
-    // the whole file is the diagnosis here: read it in large chunks; std never reads it on
-    // v2, so an unreadable mountinfo is not std's concern, and nothing can be said
-    let Ok(content) = super::read_in_chunks(&roots.proc_self_mountinfo, super::LARGE_READ) else {
+    // the whole file is the diagnosis here (read again only when the mount table changed);
+    // std never reads it on v2, so an unreadable mountinfo is not std's concern, and
+    // nothing can be said
+    let Ok(content) = super::mount_table::read(&roots.proc_self_mountinfo) else {
         return;
     };
     let mounts = mountinfo::cgroup_mounts(&content, Hierarchy::V2);

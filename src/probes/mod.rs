@@ -15,6 +15,7 @@ mod cgroup_v1;
 mod cgroup_v2;
 mod cgroups;
 mod membership;
+mod mount_table;
 mod mountinfo;
 mod namespace;
 mod steal;
@@ -49,8 +50,6 @@ pub struct UnreadableFile {
 
 /// The read size for small kernel files (a limit, a cgroup list): one read holds them.
 const SMALL_READ: usize = 512;
-/// The read size for files that grow with the machine (mountinfo): fewer system calls.
-pub(crate) const LARGE_READ: usize = 64 * 1024;
 
 /// Reads a small kernel file whole. `fs::read` first asks the file's size (statx, lseek),
 /// which kernel files do not know; reading in chunks skips both, and explain() reads

@@ -80,7 +80,10 @@ proptest! {
     // mountinfo lines are read as UTF-8, as std reads them: the property holds for ASCII
     #[test]
     fn a_path_the_kernel_escapes_unescapes_to_itself(
-        path in prop::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(b'\n'), Just(b'\\'), 1u8..=127], 1..40)
+        path in prop::collection::vec(
+            prop_oneof![Just(b' '), Just(b'\t'), Just(b'\n'), Just(b'\\'), 1u8..=127],
+            1..40,
+        )
     ) {
         use std::os::unix::ffi::OsStrExt;
         let escaped = kernel_escape(&path);
@@ -100,7 +103,10 @@ proptest! {
         prop_assert_eq!(v2, Some((relative.clone(), CgroupVersion::V2)));
         // a v1 line naming cpu trumps the v2 line, wherever it is
         let both = format!("0::/other\n{id}:cpu,cpuacct:{path}\n");
-        prop_assert_eq!(membership::parse_membership(both.as_bytes()), Some((relative, CgroupVersion::V1)));
+        prop_assert_eq!(
+            membership::parse_membership(both.as_bytes()),
+            Some((relative, CgroupVersion::V1))
+        );
     }
 
     #[test]
@@ -161,8 +167,9 @@ mod on_disk {
             std::fs::create_dir_all(cgroup.join("cpu/pod/ctr")).unwrap();
             std::fs::write(cgroup.join("pod/ctr/cgroup.controllers"), "cpu\n").unwrap();
             std::fs::write(cgroup.join("pod/ctr/cpu.max"), format!("{limit} {period}\n")).unwrap();
-            std::fs::write(cgroup.join("cpu/pod/ctr/cpu.cfs_quota_us"), format!("{limit}\n")).unwrap();
-            std::fs::write(cgroup.join("cpu/pod/ctr/cpu.cfs_period_us"), format!("{period}\n")).unwrap();
+            let v1 = cgroup.join("cpu/pod/ctr");
+            std::fs::write(v1.join("cpu.cfs_quota_us"), format!("{limit}\n")).unwrap();
+            std::fs::write(v1.join("cpu.cfs_period_us"), format!("{period}\n")).unwrap();
             let roots = roots(&scratch.path);
             for membership in ["0::/pod/ctr\n", "4:cpu:/pod/ctr\n"] {
                 std::fs::write(&roots.proc_self_cgroup, membership).unwrap();
