@@ -91,7 +91,7 @@ host-check: module
 kumod-hosts:
 	bash scripts/kumod-hosts.sh
 
-# Real kernels under qemu: cgroup v2, v1 and hybrid, 8 and 64 CPUs (scripts/vm/cases.sh); TAP.
+# Real kernels under qemu: cgroup v2, v1 and hybrid, 8 and 64 CPUs (scripts/cases/vm-*.cases, scripts/vm/lane.sh); TAP.
 vm-test:
 	bash scripts/vm-test.sh
 
