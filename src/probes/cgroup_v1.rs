@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{
-    level_path, CgroupLevel, CgroupReport, MissReason, MissedCgroup, Roots, CPU_SHARES,
-};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport, MissReason, MissedCgroup, Roots};
 use super::mountinfo::{self, CgroupMount, Hierarchy, StdMount};
 use super::{read_extra_number, read_limit_file, UnreadableFile};
 
@@ -193,10 +191,5 @@ fn walk_levels(
             break;
         }
     }
-    let at_machine_root = report.path == "/" && !weight_at_root;
-    if report.quota().is_none() && !at_machine_root {
-        report.weight = read_extra_number(&leaf.join(CPU_SHARES));
-    }
-    report.mount = Some(mount.to_path_buf());
-    report.mount_root = mount_root;
+    report.finish_walk(mount, mount_root, &leaf, weight_at_root);
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::cgroups::{level_path, CgroupLevel, CgroupReport, CPU_WEIGHT};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport};
 use super::{read_extra_number, read_limit_file, UnreadableFile};
 
 /// Lists the controllers enabled in a cgroup2 directory; its presence marks cgroup2.
@@ -33,12 +33,8 @@ pub(crate) fn walk(
         ));
         return;
     }
-    report.mount = Some(mount.to_path_buf());
     walk_levels(mount, &leaf, mount_root.as_deref(), report, unreadable);
-    report.mount_root = mount_root;
-    if report.quota().is_none() && (weight_at_root || report.path != "/") {
-        report.weight = read_extra_number(&leaf.join(CPU_WEIGHT));
-    }
+    report.finish_walk(mount, mount_root, &leaf, weight_at_root);
 }
 
 fn walk_levels(

@@ -40,9 +40,9 @@ pub enum CgroupVersion {
 }
 
 /// v1: the group's relative weight under contention; 1024 by default.
-pub(crate) const CPU_SHARES: &str = "cpu.shares";
+const CPU_SHARES: &str = "cpu.shares";
 /// v2: the group's relative weight under contention, 1 to 10000; 100 by default.
-pub(crate) const CPU_WEIGHT: &str = "cpu.weight";
+const CPU_WEIGHT: &str = "cpu.weight";
 
 impl CgroupVersion {
     /// 1 or 2, as the report and Lua say it.
@@ -191,7 +191,8 @@ pub enum Unshown {
 }
 
 impl Unshown {
-    /// Every kind, for the names Lua sees.
+    /// Every kind's name, as Lua sees it, in the order of the variants (`as_str` indexes
+    /// it, so a new variant does not compile until its name is here).
     pub const NAMES: [&'static str; 4] =
         ["none-mounted", "hidden", "outside-namespace-root", "elsewhere-only"];
 
@@ -215,10 +216,10 @@ impl Unshown {
     /// The name Lua sees.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Unshown::NoneMounted => "none-mounted",
-            Unshown::Hidden { .. } => "hidden",
-            Unshown::OutsideNamespaceRoot => "outside-namespace-root",
-            Unshown::ElsewhereOnly { .. } => "elsewhere-only",
+            Unshown::NoneMounted => Self::NAMES[0],
+            Unshown::Hidden { .. } => Self::NAMES[1],
+            Unshown::OutsideNamespaceRoot => Self::NAMES[2],
+            Unshown::ElsewhereOnly { .. } => Self::NAMES[3],
         }
     }
 }
@@ -258,7 +259,8 @@ pub enum MissReason {
 }
 
 impl MissReason {
-    /// Every kind, for the names Lua sees.
+    /// Every kind's name, as Lua sees it, in the order of the variants (`as_str` indexes
+    /// it, so a new variant does not compile until its name is here).
     pub const NAMES: [&'static str; 6] = [
         "escaped-mount-point",
         "escaped-root",
@@ -295,12 +297,12 @@ impl MissReason {
     /// The name Lua sees.
     pub fn as_str(&self) -> &'static str {
         match self {
-            MissReason::EscapedMountPoint => "escaped-mount-point",
-            MissReason::EscapedRoot => "escaped-root",
-            MissReason::Shadowed { .. } => "shadowed",
-            MissReason::FirstLineOnly { .. } => "first-line-only",
-            MissReason::StoppedAt { .. } => "stopped-at",
-            MissReason::Subtree => "subtree",
+            MissReason::EscapedMountPoint => Self::NAMES[0],
+            MissReason::EscapedRoot => Self::NAMES[1],
+            MissReason::Shadowed { .. } => Self::NAMES[2],
+            MissReason::FirstLineOnly { .. } => Self::NAMES[3],
+            MissReason::StoppedAt { .. } => Self::NAMES[4],
+            MissReason::Subtree => Self::NAMES[5],
         }
     }
 }
@@ -352,6 +354,23 @@ impl CgroupReport {
     /// above its root cannot be read.
     pub fn shows_subtree(&self) -> bool {
         self.mount.is_some() && self.mount_root.as_deref().is_some_and(|root| root != "/")
+    }
+
+    /// Ends a walk of `mount` (whose root is `mount_root`, where known) from `leaf`: the
+    /// mount, and the leaf's CPU weight where no level has a quota, though not for the
+    /// machine's own root cgroup unless `weight_at_root` (it has no weight file).
+    pub(crate) fn finish_walk(
+        &mut self,
+        mount: &Path,
+        mount_root: Option<String>,
+        leaf: &Path,
+        weight_at_root: bool,
+    ) {
+        if self.quota().is_none() && (weight_at_root || self.path != "/") {
+            self.weight = super::read_extra_number(&leaf.join(self.version.weight_file()));
+        }
+        self.mount = Some(mount.to_path_buf());
+        self.mount_root = mount_root;
     }
 
     /// Marks the tightest level, nearest the leaf on ties, as the one that binds.
