@@ -588,3 +588,36 @@ fn no_proc_self_is_no_proc_not_a_kernel_without_cgroups() {
     std::fs::create_dir_all(tree.path.join("proc/self")).unwrap();
     assert_eq!(cgroup(&roots).membership, Membership::Missing);
 }
+
+#[test]
+fn v2_elsewhere_takes_the_first_mount_with_a_quota_and_still_sees_the_subtree_after_it() {
+    let (tree, roots) = lookup_tree(
+        "0::/kubepods/pod/ctr\n",
+        &[
+            ("a/kubepods/pod/ctr/cgroup.controllers", "cpu\n"),
+            ("b/pod/ctr/cgroup.controllers", "cpu\n"),
+            ("b/pod/ctr/cpu.max", "200000 100000\n"),
+            ("c/pod/ctr/cgroup.controllers", "cpu\n"),
+            ("c/pod/ctr/cpu.max", "300000 100000\n"),
+            ("sys/fs/cgroup/pod/ctr/cgroup.controllers", "cpu\n"),
+            ("sys/fs/cgroup/pod/ctr/cpu.max", "100000 100000\n"),
+        ],
+        |base| {
+            // no quota at a, the first with one at b, another at c; then /sys/fs/cgroup
+            ["a /", "b /kubepods", "c /kubepods", "sys/fs/cgroup /kubepods"]
+                .iter()
+                .enumerate()
+                .map(|(id, line)| {
+                    let (at, root) = line.split_once(' ').unwrap();
+                    format!("{} 31 0:38 {root} {base}/{at} rw - cgroup2 cgroup2 rw\n", id + 40)
+                })
+                .collect()
+        },
+    );
+    let probe = cgroup(&roots);
+    let elsewhere = probe.cgroup2_elsewhere.expect("a mount elsewhere");
+    assert_eq!(elsewhere.mount, Some(tree.path.join("b")));
+    assert_eq!(elsewhere.quota(), Some(2.0));
+    let missed = probe.std_missed.expect("the subtree at std's path, listed after them");
+    assert_eq!((missed.reason, missed.report.quota()), (MissReason::Subtree, Some(1.0)));
+}

@@ -154,32 +154,33 @@ fn v2_elsewhere(
         found.mark_binding_level();
         Some(found)
     };
-    let mut shown = mounts
+    let shown = mounts
         .iter()
         .filter(|mount| mount.hidden_by.is_none())
         .filter_map(|mount| Some((mount, mount.below_root(relative_path)?)));
-    let mut elsewhere: Vec<CgroupReport> = Vec::new();
-    for (mount, below) in shown.by_ref() {
-        let Some(found) = walk_at(mount, &below) else { continue };
-        if mount.mount_point == roots.sys_fs_cgroup {
-            probe.std_missed.get_or_insert(MissedCgroup {
-                reason: MissReason::Subtree,
-                listed_mount: mount.listed_mount_point.clone(),
-                report: found,
-            });
+    // one of each is enough: the subtree at std's path, and elsewhere the first mount that
+    // shows the cgroup, or the first with a quota where a later one has it
+    let mut elsewhere: Option<CgroupReport> = None;
+    for (mount, below) in shown {
+        let at_std_path = mount.mount_point == roots.sys_fs_cgroup;
+        let settled = if at_std_path {
+            probe.std_missed.is_some()
         } else {
-            let has_quota = found.quota().is_some();
-            elsewhere.push(found);
-            if has_quota {
-                break;
-            }
+            elsewhere.as_ref().is_some_and(|first| first.quota().is_some())
+        };
+        if settled {
+            continue;
+        }
+        let Some(found) = walk_at(mount, &below) else { continue };
+        if at_std_path {
+            let listed_mount = mount.listed_mount_point.clone();
+            probe.std_missed =
+                Some(MissedCgroup { reason: MissReason::Subtree, listed_mount, report: found });
+        } else if elsewhere.is_none() || found.quota().is_some() {
+            elsewhere = Some(found);
         }
     }
-    let with_quota = elsewhere.iter().position(|found| found.quota().is_some());
-    probe.cgroup2_elsewhere = match with_quota {
-        Some(index) => Some(elsewhere.swap_remove(index)),
-        None => elsewhere.into_iter().next(),
-    };
+    probe.cgroup2_elsewhere = elsewhere;
     if probe.cgroup2_elsewhere.is_none() && probe.std_missed.is_none() {
         report.unshown = Some(mountinfo::unshown(&report.path, &mounts));
     }
