@@ -52,6 +52,20 @@ runtimes() { ROW_RUNTIMES="$*"; }
 host_sees_std() { HOST_STD=$1; }
 # after FUNCTION CHECKS: run FUNCTION after the case's programs; it prints CHECKS results.
 after() { AFTER=$1 AFTER_CHECKS=$2; }
+# advises COUNT: one check that every runtime's report (probe.lua's lines after the first)
+# tells the person to set KUMO_AVAILABLE_PARALLELISM=COUNT.
+advises() { ADVICE=$1; after check_advice 1; }
+check_advice() {
+  local runtime report missing=''
+  for runtime in $ROW_RUNTIMES; do
+    # run_case's outputs, where the lane ran every program at once
+    if [ -n "${outputs:-}" ]; then report=$(section "$outputs" "$runtime")
+    else report=$(lane_enter "$runtime" 2>&1); fi
+    grep -Eq "set KUMO_AVAILABLE_PARALLELISM=$ADVICE([^0-9]|\$)" <<<"$report" || missing+="[$runtime] $report"$'\n'
+  done
+  if [ -z "$missing" ]; then tap ok "$DESCRIPTION [every report: set KUMO_AVAILABLE_PARALLELISM=$ADVICE]"
+  else tap not-ok "$DESCRIPTION [every report: set KUMO_AVAILABLE_PARALLELISM=$ADVICE]" "$missing"; fi
+}
 
 # ---- reading the case files -------------------------------------------------------------
 # The rows of a case file, without comments and blank lines.

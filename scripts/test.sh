@@ -84,7 +84,11 @@ bash scripts/vm-test.sh >"$logs/vm-test.log" 2>&1 &
 vm_pid=$!
 trap 'kill "$vm_pid" 2>/dev/null' EXIT
 
+# proptest keeps each failing case it finds in proptest-regressions/: a run that adds one
+# fails here, naming it (scripts/proptest-regressions).
+scripts/proptest-regressions snapshot target/proptest-before
 run_libtest cargo-test cargo test --all-targets --no-fail-fast
+run_tap proptest-regressions scripts/proptest-regressions check target/proptest-before
 run_libtest cargo-doctest cargo test --doc --no-fail-fast
 # The README's tables of cases are the case files' (the type file and the tables of fields
 # and findings are checked by cargo test).

@@ -26,6 +26,8 @@ BOOTS=(
   "v2 8 pc 512 cgroup_no_v1=all"
   "v1 8 pc 512 "
   "wide 64 q35 2048 cgroup_no_v1=all"
+  # more possible CPUs (hot-add slots) than std's 1024-CPU set holds: std's blind spot
+  "hotplug 4 pc 1024 cgroup_no_v1=all possible_cpus=1100"
 )
 
 for tool in qemu-system-x86_64 busybox cpio unshare taskset setpriv bash $KUMO_BUNDLE_LUAS dpkg-deb apt-get runc crun python3; do

@@ -34,6 +34,7 @@ function kumo_parallelism.explain() end
 ---@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as `sched_getaffinity` would answer it
 ---@field process_affinity kumo_parallelism.Affinity? the mask of the process's main thread
 ---@field online integer? what std's fallback counts, read only when the mask cannot be used, since only then does std count it: the online CPUs (`/sys/devices/system/cpu/online`, as glibc's `sysconf` reads them; under musl, `sysconf` itself, which answers 1 when `sched_getaffinity` fails); nil otherwise
+---@field possible_cpus integer? the CPUs the kernel may ever have (`/sys/devices/system/cpu/possible`'s highest id + 1), read only when the calling thread's mask does not fit the 1024-CPU set std passes to `sched_getaffinity`, which the kernel then refuses; nil otherwise
 ---@field std integer? std's own answer; nil if std failed
 ---@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`)
 ---@field derived integer? the number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not
@@ -120,7 +121,7 @@ function kumo_parallelism.explain() end
 ---`"warning"` says the facts read show the number off or unreliable now; a `"note"` is a
 ---caveat no process can check from inside, or a cost.
 ---@class kumo_parallelism.Finding
----@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"cgroup-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"cpu-steal"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" the condition
+---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"std-missed-affinity"|"cgroup-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"cpu-steal"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" the condition
 ---@field severity "warning"|"note" how much it claims
 ---@field text string the facts with their numbers, and what to change
 

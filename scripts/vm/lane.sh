@@ -168,6 +168,7 @@ boot_plan() { # MODE
           + $(bash scripts/scenarios.sh plan-in-vm) )) ;;
     v1) planned=$(( $(plan_cases "$(boot_cases v1)") + $(plan_cases "$(boot_cases hybrid)") )) ;;
     wide) planned=$(plan_cases "$(boot_cases wide)") ;;
+    hotplug) planned=$(plan_cases "$(boot_cases hotplug)") ;;
     *) planned=1 ;;
   esac
   echo "$planned"
@@ -196,6 +197,9 @@ run_boot() { # MODE
       mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
       run_cases "$(boot_cases wide)"
       bench_explain ;;
+    hotplug)
+      mount -t cgroup2 cgroup2 "$CG" || { tap not-ok "mount cgroup2"; return; }
+      run_cases "$(boot_cases hotplug)" ;;
     *) tap not-ok "unknown boot mode '$1'" ;;
   esac
 }

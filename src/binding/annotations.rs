@@ -208,6 +208,7 @@ mod tests {
             status_affinity: Some(mask(3)),
             process_affinity: Some(mask(4)),
             online: Some(2),
+            possible_cpus: Some(1100),
             std: NonZeroUsize::new(1),
             membership: Membership::Listed,
             cgroup2_elsewhere: Some(cgroup.clone()),

@@ -337,6 +337,10 @@ lua_tables! {
              then does std count it: the online CPUs (`/sys/devices/system/cpu/online`, as \
              glibc's `sysconf` reads them; under musl, `sysconf` itself, which answers 1 when \
              `sched_getaffinity` fails); nil otherwise";
+        possible_cpus: value = why.possible_cpus, "integer?",
+            "the CPUs the kernel may ever have (`/sys/devices/system/cpu/possible`'s highest id \
+             + 1), read only when the calling thread's mask does not fit the 1024-CPU set std \
+             passes to `sched_getaffinity`, which the kernel then refuses; nil otherwise";
         std: value = why.std.map(NonZeroUsize::get), "integer?",
             "std's own answer; nil if std failed";
         std_again: value = why.std_again.map(NonZeroUsize::get), "integer?",

@@ -12,8 +12,8 @@ use super::format::{age, cpus};
 use super::kubernetes;
 use super::std_rule::derive;
 use crate::probes::{
-    CgroupLevel, CgroupReport, CgroupVersion, Membership, MissReason, StdFallback, UnreadableFile,
-    Unshown, PROC_CGROUP_INIT_INO, STD_FALLBACK, STEAL_SHARE_MIN,
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, Membership, MissReason, StdFallback,
+    UnreadableFile, Unshown, PROC_CGROUP_INIT_INO, STD_FALLBACK, STEAL_SHARE_MIN, SYS_CPU_POSSIBLE,
 };
 use crate::variable::OVERRIDE_VAR;
 
@@ -266,11 +266,59 @@ fn affinity_unreadable_under(why: &Explanation, fallback: StdFallback) -> Option
                 set_the_override(count)
             )
         }
+        _ if !mask.fits_std_set => format!(
+            "{lead}; {listed}, which std could not count even where sched_getaffinity is \
+             allowed: this kernel may have more than 1024 CPUs (see std-missed-affinity)"
+        ),
         _ => format!(
             "{lead}; {listed}, which gives the same answer: allow sched_getaffinity in the \
              sandbox so that it stays so"
         ),
     })
+}
+
+fn std_missed_affinity(why: &Explanation) -> Option<String> {
+    std_missed_affinity_under(why, STD_FALLBACK)
+}
+
+/// std-missed-affinity as std's fallback counts under this C library.
+fn std_missed_affinity_under(why: &Explanation, fallback: StdFallback) -> Option<String> {
+    // the mask std could not get: the calling thread's, else the kernel's text for it
+    let mask = why.affinity.as_ref().or(why.status_affinity.as_ref());
+    let mask = mask.filter(|mask| !mask.fits_std_set && mask.count > 0)?;
+    let std = why.std?;
+    let usable = Affinity { fits_std_set: true, ..mask.clone() };
+    let (count, _) = derive(why.cgroup.as_ref(), Some(&usable), why.online)?;
+    if count == std {
+        return None;
+    }
+    let possible = match why.possible_cpus {
+        Some(n) => format!("this kernel may have {} ({SYS_CPU_POSSIBLE})", cpus(n)),
+        None => "this kernel may have more than 1024 CPUs".to_owned(),
+    };
+    let counted = match (fallback, why.online) {
+        (StdFallback::OnlineCpus, Some(n)) => format!("counted the {} online instead", cpus(n)),
+        (StdFallback::OnlineCpus, None) => "counted the online CPUs instead".to_owned(),
+        (StdFallback::MuslSysconf, _) => {
+            "took musl's sysconf instead, which asks sched_getaffinity the same way and \
+             answers 1 when it fails"
+                .to_owned()
+        }
+    };
+    let quota = match why.cgroup.as_ref().and_then(CgroupReport::whole_quota) {
+        Some(quota) => format!(" under the quota of {}", quota.max(1)),
+        None => String::new(),
+    };
+    let off = if count < std { "overcounts" } else { "undercounts" };
+    Some(format!(
+        "{possible}, more than the 1024 of the fixed set std passes to sched_getaffinity, so \
+         the kernel refuses std's call (EINVAL) whatever the mask, and std {counted}; the \
+         calling thread's mask allows {} ({}), with which std's own rule gives {count}{quota}, \
+         so the answer, {std}, {off}: {}",
+        cpus(mask.count),
+        mask.cpus,
+        set_the_override(count)
+    ))
 }
 
 fn cgroup_unreadable(why: &Explanation) -> Vec<String> {

@@ -88,6 +88,11 @@ pub struct Explanation {
     /// `sched_getaffinity` itself, 1 when that fails. `None` otherwise, when unknown, or
     /// not on Linux.
     pub online: Option<usize>,
+    /// The CPUs the kernel may ever have (`nr_cpu_ids`: the highest id in
+    /// `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's
+    /// mask does not fit the 1024-CPU set std passes to `sched_getaffinity`, which the
+    /// kernel then refuses; `None` otherwise, or when the file cannot be read.
+    pub possible_cpus: Option<usize>,
     /// std's own answer, `None` when std failed.
     pub std: Option<NonZeroUsize>,
     /// What `/proc/self/cgroup` said: listed, empty, missing or unreadable.
@@ -141,6 +146,7 @@ impl Explanation {
             status_affinity: None,
             process_affinity: Some(mask),
             online: Some(count),
+            possible_cpus: None,
             std: NonZeroUsize::new(count),
             membership: Membership::Listed,
             cgroup: None,

@@ -49,6 +49,15 @@ macro_rules! finding_table {
             answer), whether std's answer with them is lower (the answer overcounts) or \
             higher (it undercounts), and the exact override, or that they give the same \
             answer; without that file, that the answer may be off";
+    StdMissedAffinity, "std-missed-affinity", Warning, std_missed_affinity,
+        when: "the kernel may have more than 1024 CPUs (`/sys/devices/system/cpu/possible`, \
+            hot-add slots included), so it refuses the 1024-CPU set std passes to \
+            `sched_getaffinity` whatever the mask, and std counts the online CPUs instead; \
+            explain() reads the calling thread's mask with a set sized for the possible CPUs \
+            (or from `Cpus_allowed_list`), and std's own rule gives another number with it",
+        says: "the possible CPUs, std's 1024-CPU set and what std counted instead, the mask and \
+            the number std's rule gives with it, and the exact override; the returned number \
+            stays std's";
     CgroupUnreadable, "cgroup-unreadable", Warning, cgroup_unreadable,
         when: "`/proc/self/cgroup`, `/proc/self/mountinfo` (v1) or a limit file std would read \
             exists but could not be read (a missing file is normal); one finding per file",

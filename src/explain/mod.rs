@@ -81,6 +81,7 @@ pub fn explain() -> Explanation {
         status_affinity: probed.status_affinity,
         process_affinity: probed.process_affinity,
         online: probed.online,
+        possible_cpus: probed.possible_cpus,
         std: std_answer,
         membership: probed.cgroup.membership,
         cgroup,
@@ -107,6 +108,7 @@ struct Probed {
     status_affinity: Option<Affinity>,
     process_affinity: Option<Affinity>,
     online: Option<usize>,
+    possible_cpus: Option<usize>,
     cgroup: CgroupProbe,
     steal: StealProbe,
     cgroup_namespace: Option<u64>,
@@ -129,6 +131,13 @@ fn probe() -> Probed {
     // std counts the online CPUs only when the mask is no use to it; neither does explain()
     let mask_decides = affinity.as_ref().is_ok_and(Affinity::usable_by_std);
     let online = if mask_decides { None } else { probes::online_cpus() };
+    // the possible CPUs, only where the mask (or the kernel's text for it) does not fit
+    // std's set: the cause of std's fallback there
+    let too_wide = |mask: &Affinity| !mask.fits_std_set;
+    let possible_cpus = (affinity.as_ref().is_ok_and(too_wide)
+        || status_affinity.as_ref().is_some_and(too_wide))
+    .then(|| probes::possible_cpus(std::path::Path::new(probes::SYS_CPU_POSSIBLE)))
+    .flatten();
     let cgroup_namespace =
         probes::cgroup_namespace(std::path::Path::new(probes::PROC_SELF_NS_CGROUP));
     // in the initial namespace the root cgroup is the machine's: its weight divides nothing
@@ -141,6 +150,7 @@ fn probe() -> Probed {
         status_affinity,
         process_affinity,
         online,
+        possible_cpus,
         cgroup: probes::cgroup(&roots),
         steal,
         cgroup_namespace,
@@ -155,6 +165,7 @@ fn probe() -> Probed {
         status_affinity: None,
         process_affinity: None,
         online: None,
+        possible_cpus: None,
         cgroup: CgroupProbe::default(),
         steal: StealProbe::default(),
         cgroup_namespace: None,

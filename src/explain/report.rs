@@ -31,6 +31,9 @@ impl fmt::Display for Explanation {
             (None, Some(_)) => {}
             (None, None) => writeln!(f, "online: unknown")?,
         }
+        if let Some(possible) = self.possible_cpus {
+            writeln!(f, "possible: {}, more than std's 1024-CPU set holds", cpus(possible))?;
+        }
         if let Some(steal) = &self.steal {
             let hypervisor = match self.hypervisor {
                 Some(true) => ", under a hypervisor",

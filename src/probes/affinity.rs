@@ -167,6 +167,12 @@ pub fn status_affinity(
     })
 }
 
+/// The CPUs the kernel may ever have (`nr_cpu_ids`): the highest id in `possible` (such as
+/// [`SYS_CPU_POSSIBLE`]) plus one; `None` when it cannot be read or names none.
+pub fn possible_cpus(possible: &std::path::Path) -> Option<usize> {
+    highest(&read_list(possible)?).map(|id| id + 1)
+}
+
 /// A kernel CPU list file, as set bits.
 fn read_list(path: &std::path::Path) -> Option<Vec<libc::c_ulong>> {
     let content = super::read_kernel_file(path).ok()?;
@@ -325,8 +331,9 @@ mod tests {
         let pinned = listed(&lists("2,5-6", "0-3,5", "0-7")).unwrap();
         assert_eq!((pinned.count, pinned.cpus.as_str()), (2, "2,5"));
         // the kernel refuses std's 1024-CPU set where more CPUs are possible, whatever the mask
-        let wide = listed(&lists("0-3", "0-3", "0-2047")).unwrap();
-        assert!(!wide.fits_std_set);
+        let dir = lists("0-3", "0-3", "0-2047");
+        assert!(!listed(&dir).unwrap().fits_std_set);
+        assert_eq!(possible_cpus(&dir.path.join("possible")), Some(2048));
         assert!(listed(&lists("0-3", "0-3", "0-1023")).unwrap().fits_std_set);
         // without the online list, the mask as listed
         let dir = lists("0-3", "0-1", "0-3");

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 #[cfg(target_os = "linux")]
 pub use affinity::{affinity, online_cpus, process_affinity};
 pub use affinity::{
-    status_affinity, Affinity, StdFallback, PROC_THREAD_SELF_STATUS, STD_FALLBACK, SYS_CPU_ONLINE,
-    SYS_CPU_POSSIBLE,
+    possible_cpus, status_affinity, Affinity, StdFallback, PROC_THREAD_SELF_STATUS, STD_FALLBACK,
+    SYS_CPU_ONLINE, SYS_CPU_POSSIBLE,
 };
 pub use cgroups::{
     CgroupLevel, CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots, Unshown,

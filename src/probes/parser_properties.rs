@@ -119,17 +119,26 @@ proptest! {
 
     #[test]
     fn no_parser_panics_and_std_s_search_claims_only_what_the_text_holds(bytes in kernel_text()) {
-        let lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        // the lines a person counts: one per newline, and an unterminated last one; an empty
+        // line is a line
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
+        let lines = newlines + usize::from(bytes.last().is_some_and(|&b| b != b'\n'));
         let scan = mountinfo::std_cpu_mount(&bytes, Path::new("docker/abc"));
-        prop_assert!(scan.lines <= lines.max(1));
+        prop_assert!(scan.lines <= lines, "{} of {}", scan.lines, lines);
         if let Some(found) = scan.found {
-            let text = String::from_utf8_lossy(&bytes);
-            prop_assert!(text.contains(&found.mount_point));
-            prop_assert!(text.contains(" cgroup ") && text.contains("cpu"));
+            // the line std stopped at holds the mount point it gives
+            let line = bytes.split(|&b| b == b'\n').nth(scan.lines - 1).unwrap();
+            let line = String::from_utf8_lossy(line);
+            prop_assert!(line.contains(&found.mount_point), "{}", line);
+            prop_assert!(line.contains(" cgroup ") && line.contains("cpu"), "{}", line);
         }
         for hierarchy in [mountinfo::Hierarchy::V1Cpu, mountinfo::Hierarchy::V2] {
             for mount in mountinfo::cgroup_mounts(&bytes, hierarchy) {
-                prop_assert!(mount.line >= 1 && mount.line <= lines.max(1));
+                prop_assert!(mount.line >= 1 && mount.line <= lines, "{} of {}", mount.line, lines);
+                // line N, as a person counts, is the one that names the mount
+                let line = bytes.split(|&b| b == b'\n').nth(mount.line - 1).unwrap();
+                let line = String::from_utf8_lossy(line);
+                prop_assert!(line.contains(&mount.listed_mount_point), "line {}: {}", mount.line, line);
             }
         }
         let _ = membership::parse_membership(&bytes);
@@ -182,4 +191,16 @@ mod on_disk {
             }
         }
     }
+}
+
+/// The case that made the property above fail once in forty runs, when it counted only
+/// non-empty lines: a blank line before a cgroup mount is a line of its own.
+#[test]
+fn a_blank_line_is_a_line() {
+    let text = b"22 1 8:1 / / rw - ext4 /dev/vda rw\n\n\
+        32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+    let mounts = mountinfo::cgroup_mounts(text, mountinfo::Hierarchy::V1Cpu);
+    assert_eq!(mounts.iter().map(|m| m.line).collect::<Vec<_>>(), [3]);
+    // std's search ends at the blank line, which it cannot parse: two lines read
+    assert_eq!(mountinfo::std_cpu_mount(text, Path::new("docker/abc")).lines, 2);
 }

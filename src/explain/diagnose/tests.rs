@@ -785,3 +785,95 @@ fn quota_burst_names_the_binding_level_not_the_first_with_a_burst() {
     let text = text(&why, FindingCode::QuotaBurst);
     assert!(text.starts_with("/pod, the level whose quota binds, may burst 0.25 CPUs"), "{text}");
 }
+
+/// A machine of 4 online CPUs and 1100 possible ones: std's 1024-CPU set is refused, so std
+/// counts the online CPUs; explain() read the process's mask, `cpus`.
+fn wide(cpus: &str, count: usize) -> Explanation {
+    let mask = Affinity { count, cpus: cpus.into(), fits_std_set: false };
+    Explanation {
+        affinity: Some(mask.clone()),
+        process_affinity: Some(mask),
+        possible_cpus: Some(1100),
+        source: Source::Online,
+        ..Explanation::unconfined(4)
+    }
+}
+
+#[test]
+fn std_missed_affinity_names_the_cause_the_mask_and_the_number_to_set() {
+    let pinned = wide("0", 1);
+    assert_eq!(codes(&pinned), ["std-missed-affinity"]);
+    assert_eq!(
+        text(&pinned, FindingCode::StdMissedAffinity),
+        "this kernel may have 1100 CPUs (/sys/devices/system/cpu/possible), more than the 1024 \
+         of the fixed set std passes to sched_getaffinity, so the kernel refuses std's call \
+         (EINVAL) whatever the mask, and std counted the 4 CPUs online instead; the calling \
+         thread's mask allows 1 CPU (0), with which std's own rule gives 1, so the answer, 4, \
+         overcounts: set KUMO_AVAILABLE_PARALLELISM=1"
+    );
+    // two CPUs under a 3-CPU quota: std answers the quota, the mask allows 2
+    let quota = Explanation {
+        cgroup: Some(report_with(&[("/pod/ctr", "300000", "100000")])),
+        std: NonZeroUsize::new(3),
+        value: NonZeroUsize::new(3),
+        derived: NonZeroUsize::new(3),
+        ..wide("0-1", 2)
+    };
+    let quota_text = text(&quota, FindingCode::StdMissedAffinity);
+    assert!(
+        quota_text.ends_with(
+            "the calling thread's mask allows 2 CPUs (0-1), with which std's own rule gives 2 \
+             under the quota of 3, so the answer, 3, overcounts: set \
+             KUMO_AVAILABLE_PARALLELISM=2"
+        ),
+        "{quota_text}"
+    );
+    // without the possible list, no number for it
+    let unlisted = Explanation { possible_cpus: None, ..wide("0", 1) };
+    let unlisted_text = text(&unlisted, FindingCode::StdMissedAffinity);
+    assert!(unlisted_text.starts_with("this kernel may have more than 1024 CPUs, "));
+}
+
+#[test]
+fn std_missed_affinity_is_silent_where_the_mask_gives_std_s_answer() {
+    // every online CPU in the mask: std's fallback is right
+    assert_eq!(codes(&wide("0-3", 4)), Vec::<&str>::new());
+    // a quota below the mask decides either way
+    let capped = Explanation {
+        cgroup: Some(report_with(&[("/pod/ctr", "100000", "100000")])),
+        std: NonZeroUsize::new(1),
+        value: NonZeroUsize::new(1),
+        derived: NonZeroUsize::new(1),
+        ..wide("0-1", 2)
+    };
+    assert!(!codes(&capped).contains(&"std-missed-affinity"), "{:?}", codes(&capped));
+    // a mask that fits std's set is std's own
+    let fits = Explanation { possible_cpus: None, ..Explanation::unconfined(4) };
+    assert!(std_missed_affinity(&fits).is_none());
+}
+
+#[test]
+fn std_missed_affinity_reads_the_kernel_s_list_where_the_mask_is_denied_too() {
+    let listed = Affinity { count: 1, cpus: "0".into(), fits_std_set: false };
+    let why = Explanation {
+        possible_cpus: Some(1100),
+        online: Some(4),
+        std: NonZeroUsize::new(4),
+        ..denied(Some(listed))
+    };
+    assert!(text(&why, FindingCode::StdMissedAffinity)
+        .ends_with("so the answer, 4, overcounts: set KUMO_AVAILABLE_PARALLELISM=1"));
+    let unreadable = text(&why, FindingCode::AffinityUnreadable);
+    assert!(
+        unreadable.ends_with(
+            "std could not count even where sched_getaffinity is allowed: \
+        this kernel may have more than 1024 CPUs (see std-missed-affinity)"
+        ),
+        "{unreadable}"
+    );
+    // musl's fallback: std took sysconf's 1
+    let musl = Explanation { std: NonZeroUsize::new(1), ..wide("0-1", 2) };
+    let text = std_missed_affinity_under(&musl, StdFallback::MuslSysconf).unwrap();
+    assert!(text.contains("took musl's sysconf instead"), "{text}");
+    assert!(text.ends_with("so the answer, 1, undercounts: set KUMO_AVAILABLE_PARALLELISM=2"));
+}
