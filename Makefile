@@ -19,6 +19,10 @@ export KUMO_LUAS := $(LUAS)
 export KUMO_BUNDLE_LUAS := lua5.4 luajit
 # The versions tested in a Rust host with Lua compiled in (make host-check).
 export KUMO_HOST_LUAS := lua5.4 $(HOST_ONLY_LUAS)
+# Where the integration tests find what make builds (make test builds them first): the
+# modules, target/lua/<interpreter>/kumo_parallelism.so, and the std reference.
+export KUMO_LUA_MODULES := $(abspath target/lua)
+export KUMO_STD_REFERENCE = $(abspath $(STD_REFERENCE))
 
 .PHONY: run test module modules bench clean luas std-reference host rock-install host-check \
 	kumod-hosts vm-test runtime-test docs $(addprefix module-,$(LUAS))
@@ -57,9 +61,9 @@ bench: modules
 clean:
 	rm -rf target
 
-# The documents generated from the code and the case files: lua/library/kumo_parallelism.lua
-# and the README's tables of explain()'s fields and findings (src/binding/annotations.rs),
-# and the README's tables of cases (scripts/case-docs, from scripts/cases/); make test fails
+# The documents generated from the code and the case files: lua/library/kumo_parallelism.lua,
+# docs/reference.md's tables of explain()'s fields and findings (src/binding/annotations.rs),
+# and docs/testing.md's tables of cases (scripts/case-docs, from scripts/cases/); make test fails
 # when a committed copy is not current.
 docs:
 	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib binding::annotations

@@ -1,5 +1,5 @@
 -- Builds offline with the "command" backend: the usual rust-mlua backend fetches from
--- luarocks.org. Needs the Rust toolchain (cargo) and make; see README "With luarocks".
+-- luarocks.org. Needs the Rust toolchain (cargo) and make; see the README, "With luarocks".
 rockspec_format = "3.0"
 package = "kumo_parallelism"
 version = "0.1.0-1"

@@ -90,17 +90,16 @@ scripts/proptest-regressions snapshot target/proptest-before
 run_libtest cargo-test cargo test --all-targets --no-fail-fast
 run_tap proptest-regressions scripts/proptest-regressions check target/proptest-before
 run_libtest cargo-doctest cargo test --doc --no-fail-fast
-# The README's tables of cases are the case files' (the type file and the tables of fields
+# docs/testing.md's tables of cases are the case files' (the type file and the tables of fields
 # and findings are checked by cargo test).
 run_step docs-current bash scripts/case-docs check
 # rustfmt.toml: 100 columns; the std reference is its own crate, the hosts share one file.
 run_step rustfmt sh -c 'cargo fmt --check && cargo fmt --check --manifest-path tools/std_parallelism/Cargo.toml \
   && rustfmt --check --edition 2021 hosts/kumod/main.rs'
 # No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in every build of every
-# Rust file: the crate with and without serde, the module, the kumod-shaped host (one file,
+# Rust file: the crate, the module, the kumod-shaped host (one file,
 # linted against mlua 0.12; the 0.11 line builds it below), the std reference.
 run_step clippy cargo clippy --quiet --all-targets -- -D warnings
-run_step clippy-serde cargo clippy --quiet --all-targets --features serde -- -D warnings
 run_step clippy-module cargo clippy --quiet --lib --no-default-features --features "lua54 module" \
   --target-dir target/build/clippy-module -- -D warnings
 run_step clippy-kumod-host cargo clippy --quiet --locked --manifest-path hosts/kumod-mlua-0.12/Cargo.toml \

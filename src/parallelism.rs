@@ -1,9 +1,10 @@
 //! The core: the `KUMO_AVAILABLE_PARALLELISM` override, else Rust std's answer.
 //!
-//! Pure Rust with no Lua types. Nothing is cached: cgroup limits and affinity masks
-//! change while a process runs, and the override may be changed by the host.
+//! Pure Rust with no Lua types and no probes. Every call asks again: cgroup limits and
+//! affinity masks change while a process runs, and the override may be changed by the
+//! host. The one thing kept is the process's first answer and when it came, for explain()'s
+//! `changed-since-first-call`: pools are sized from it.
 
-use std::cell::OnceCell;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -16,9 +17,8 @@ use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 /// `KUMO_AVAILABLE_PARALLELISM`, when set to a valid count, is the answer. Unset, empty or
 /// only whitespace, it is ignored and the answer is [`std::thread::available_parallelism`],
 /// which honours cgroup v1 and v2 CPU quotas (the tightest ancestor, floored, at least 1)
-/// and the calling thread's CPU affinity mask. The first answer the process and each thread
-/// gets is kept, with when it was taken and under which mask, for explain()'s
-/// `changed-since-first-call`.
+/// and the calling thread's CPU affinity mask. The process's first answer is kept, with
+/// when it came, for explain()'s `changed-since-first-call`.
 ///
 /// # Errors
 /// [`Error::InvalidOverride`] when the variable holds anything but a whole number from 1 to
@@ -39,87 +39,19 @@ pub fn available_parallelism() -> Result<NonZeroUsize, Error> {
     Ok(count)
 }
 
-/// A first answer: the count, when it was taken, and the calling thread's CPUs then (the
-/// mask's compact list; `None` where it cannot be read), so that a later answer is held
-/// against one taken under the same mask: answers are per thread.
-#[derive(Debug, Clone)]
-pub(crate) struct First {
-    pub(crate) count: NonZeroUsize,
-    pub(crate) taken: Instant,
-    pub(crate) cpus: Option<String>,
-}
+/// The first answer this process got from [`available_parallelism`] or `explain()`, and
+/// when: what pools sized at start were sized for.
+static FIRST_ANSWER: OnceLock<(NonZeroUsize, Instant)> = OnceLock::new();
 
-/// The first answer this process got from [`available_parallelism`] or `explain()`: what
-/// pools sized at start were sized for.
-static FIRST_ANSWER: OnceLock<First> = OnceLock::new();
-
-thread_local! {
-    /// The first answer this thread got.
-    static THREAD_FIRST_ANSWER: OnceCell<First> = const { OnceCell::new() };
-}
-
-/// Keeps `count` as the process's and this thread's first answer, where there is none yet:
-/// an atomic load and a thread-local look once both are kept. The mask is read once per
-/// thread, at its first answer.
+/// Keeps `count` as the process's first answer, where there is none yet: one atomic load
+/// once it is kept.
 pub(crate) fn note_answer(count: NonZeroUsize) {
-    note_answer_with(count, calling_thread_cpus);
+    FIRST_ANSWER.get_or_init(|| (count, Instant::now()));
 }
 
-/// [`note_answer`] with the calling thread's CPUs at hand.
-pub(crate) fn note_answer_with(count: NonZeroUsize, cpus: impl FnOnce() -> Option<String>) {
-    let thread_noted = THREAD_FIRST_ANSWER.with(|first| first.get().is_some());
-    if thread_noted && FIRST_ANSWER.get().is_some() {
-        return;
-    }
-    let first = First { count, taken: Instant::now(), cpus: cpus() };
-    FIRST_ANSWER.get_or_init(|| first.clone());
-    THREAD_FIRST_ANSWER.with(|cell| {
-        let _ = cell.set(first);
-    });
-}
-
-/// The first answer to hold the calling thread's answer against, given its CPUs now
-/// (`cpus`) and those of the process's main thread (`process_cpus`): the process's first
-/// answer when it was taken under the same mask, else this thread's own when it was;
-/// else, on a thread whose mask is the process's (the mask changed for the whole process:
-/// a CPU taken offline, `taskset -p`), the process's first; else none, for a thread that
-/// pinned itself since (thread-pinned says so), whose smaller answer is no change.
-pub(crate) fn first_answer_for(
-    cpus: Option<&str>,
-    process_cpus: Option<&str>,
-) -> Option<(First, Duration)> {
-    let thread = THREAD_FIRST_ANSWER.with(|first| first.get().cloned());
-    let chosen = comparable_first(FIRST_ANSWER.get(), thread.as_ref(), cpus, process_cpus)?.clone();
-    let age = chosen.taken.elapsed();
-    Some((chosen, age))
-}
-
-/// The rule of [`first_answer_for`], given the process's and the thread's first answers.
-fn comparable_first<'a>(
-    process: Option<&'a First>,
-    thread: Option<&'a First>,
-    cpus: Option<&str>,
-    process_cpus: Option<&str>,
-) -> Option<&'a First> {
-    let same = |first: &First| first.cpus.as_deref() == cpus;
-    match (process, thread) {
-        (Some(process), _) if same(process) => Some(process),
-        (_, Some(thread)) if same(thread) => Some(thread),
-        (Some(process), _) if cpus == process_cpus => Some(process),
-        _ => None,
-    }
-}
-
-/// The calling thread's CPUs as a compact list, for a first answer.
-fn calling_thread_cpus() -> Option<String> {
-    #[cfg(target_os = "linux")]
-    {
-        crate::probes::affinity().ok().map(|mask| mask.cpus)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
-    }
+/// The process's first answer and how long ago it came, if it has had one.
+pub(crate) fn first_answer() -> Option<(NonZeroUsize, Duration)> {
+    FIRST_ANSWER.get().map(|(count, taken)| (*count, taken.elapsed()))
 }
 
 /// Std's answer, with its failure turned into [`Error::Detection`].
@@ -196,36 +128,6 @@ pub(crate) fn quote(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn first(count: usize, cpus: &str) -> First {
-        First {
-            count: NonZeroUsize::new(count).unwrap(),
-            taken: Instant::now(),
-            cpus: Some(cpus.into()),
-        }
-    }
-
-    #[test]
-    fn a_later_answer_is_held_against_one_taken_under_the_same_mask() {
-        let main = first(2, "0-1");
-        // a worker that pinned itself before its first answer: its own, not the main one's
-        let pinned = first(1, "0");
-        let chosen = comparable_first(Some(&main), Some(&pinned), Some("0"), Some("0-1"));
-        assert_eq!(chosen.map(|f| f.count.get()), Some(1));
-        // an unpinned worker whose first answer came later: the process's, pools were sized
-        let worker = first(1, "0-1");
-        let chosen = comparable_first(Some(&main), Some(&worker), Some("0-1"), Some("0-1"));
-        assert_eq!(chosen.map(|f| f.count.get()), Some(2));
-        // a thread that pinned itself after its first answer: nothing to compare
-        let before_pinning = first(2, "0-1");
-        assert!(
-            comparable_first(Some(&main), Some(&before_pinning), Some("0"), Some("0-1")).is_none()
-        );
-        // the mask changed for the whole process (a CPU offline): the process's first
-        let before_offline = first(2, "0-7");
-        let chosen = comparable_first(Some(&before_offline), None, Some("0-6"), Some("0-6"));
-        assert_eq!(chosen.map(|f| f.count.get()), Some(2));
-    }
 
     fn accepted(raw: &str) -> Option<usize> {
         parse_override(raw.as_bytes())

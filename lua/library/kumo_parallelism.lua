@@ -28,7 +28,7 @@ function kumo_parallelism.explain() end
 ---@class kumo_parallelism.Explanation
 ---@field value integer? what `available_parallelism()` returns here; nil when it would raise
 ---@field source "override"|"cgroup"|"affinity"|"online" what decided: `"override"`; `"cgroup"` when a quota is strictly below the CPUs the affinity mask allows; `"affinity"`; `"online"` when the mask could not be read
----@field override kumo_parallelism.Override? nil when `KUMO_AVAILABLE_PARALLELISM` is unset
+---@field override kumo_parallelism.OverrideSetting? nil when `KUMO_AVAILABLE_PARALLELISM` is unset
 ---@field affinity kumo_parallelism.Affinity? the calling thread's mask; nil when it cannot be read
 ---@field affinity_error string? why the calling thread's mask could not be read, when it could not
 ---@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as `sched_getaffinity` would answer it
@@ -39,18 +39,18 @@ function kumo_parallelism.explain() end
 ---@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`)
 ---@field derived integer? the number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not
 ---@field membership "listed"|"empty"|"missing"|"no-proc"|"unreadable"|nil what `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`
----@field cgroup kumo_parallelism.Cgroup? the hierarchy std walks; nil without cgroup information
+---@field cgroup kumo_parallelism.CgroupReport? the hierarchy std walks; nil without cgroup information
 ---@field unreadable kumo_parallelism.UnreadableFile[] files std would read that exist but could not be read; empty when none
----@field cgroup2_elsewhere kumo_parallelism.Cgroup? a cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it
----@field std_missed kumo_parallelism.Missed? the cgroup where explain()'s own lookup of mountinfo finds it and std's does not walk it; std's answer does not count its quota
+---@field cgroup2_elsewhere kumo_parallelism.CgroupReport? a cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it
+---@field std_missed kumo_parallelism.MissedCgroup? the cgroup where explain()'s own lookup of mountinfo finds it and std's does not walk it; std's answer does not count its quota
 ---@field hypervisor boolean? whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only when steal is at least 1%, nil otherwise and without x86 flags
----@field steal kumo_parallelism.Steal? steal time since boot; read only where a hypervisor may be present (CPUID's hypervisor bit on x86, asked once per process; always elsewhere), and at most once a second per process
+---@field steal kumo_parallelism.CpuSteal? steal time since boot; read only where a hypervisor may be present (CPUID's hypervisor bit on x86, asked once per process; always elsewhere), and at most once a second per process
 ---@field cgroup_namespace integer? the inode of `/proc/self/ns/cgroup`; 4026531835 is the kernel's initial namespace
 ---@field first_answer kumo_parallelism.FirstAnswer? the first answer this process got, and how long ago
 ---@field findings kumo_parallelism.Finding[] what misleads and what to change, in the order of the codes; empty when nothing does
 
 ---`KUMO_AVAILABLE_PARALLELISM` as set.
----@class kumo_parallelism.Override
+---@class kumo_parallelism.OverrideSetting
 ---@field raw string the value as set
 ---@field error string? why it is rejected, only when it is
 
@@ -65,17 +65,15 @@ function kumo_parallelism.explain() end
 ---@field error string the error, such as `"Permission denied (os error 13)"`
 
 ---Steal time since boot, from `/proc/stat`'s `cpu` line.
----@class kumo_parallelism.Steal
+---@class kumo_parallelism.CpuSteal
 ---@field ticks integer the steal column, in clock ticks
 ---@field total integer all CPU time in ticks since boot (guest time is inside user and nice)
 ---@field share number ticks / total, 0 to 1
 
----The first answer this process got under the calling thread's CPU mask: the one the
----answer is held against.
+---The first answer this process got: what pools sized at start were sized for.
 ---@class kumo_parallelism.FirstAnswer
----@field count integer the first answer `available_parallelism()` or `explain()` gave this process (or, on a thread that pinned itself, this thread) under the calling thread's CPUs
+---@field count integer the first answer `available_parallelism()` or `explain()` gave this process
 ---@field age number seconds since it was taken
----@field cpus string? the CPUs of the thread that took it, as a compact list
 
 ---Why no mounted cgroup filesystem shows the process's cgroup.
 ---@class kumo_parallelism.Unshown
@@ -95,7 +93,7 @@ function kumo_parallelism.explain() end
 ---@field unreadable true? set when the limit file exists but could not be read (counted as no limit)
 
 ---A cgroup hierarchy's view of this process.
----@class kumo_parallelism.Cgroup
+---@class kumo_parallelism.CgroupReport
 ---@field version 1|2 1 or 2
 ---@field path string the process's cgroup path, as `/proc/self/cgroup` names it, such as `"/kubepods/pod1/ctr"`
 ---@field quota number? the effective quota in CPUs as a fraction (`1.5`); nil when unlimited
@@ -109,13 +107,13 @@ function kumo_parallelism.explain() end
 
 ---The process's cgroup where explain()'s own lookup of mountinfo finds it and std's
 ---lookup does not walk it.
----@class kumo_parallelism.Missed
+---@class kumo_parallelism.MissedCgroup
 ---@field reason "escaped-mount-point"|"escaped-root"|"shadowed"|"first-line-only"|"stopped-at"|"subtree" why std's lookup missed it: `"escaped-mount-point"` and `"escaped-root"` (mountinfo writes a space as `\040`, std uses the text as written), `"shadowed"` (std takes a mount a later one hides), `"first-line-only"` (std stops at the first fitting line), `"stopped-at"` (std stops at a line it cannot parse), `"subtree"` (v2: `/sys/fs/cgroup` shows a subtree)
 ---@field mount string the mount point as mountinfo writes it (`cgroup.mount` is the same unescaped)
 ---@field taken string? the mount point std takes instead, as written
 ---@field by string? the later mount point that hides the one std takes
 ---@field line integer? the line std stops at
----@field cgroup kumo_parallelism.Cgroup the walk there, as std would walk it
+---@field cgroup kumo_parallelism.CgroupReport the walk there, as std would walk it
 
 ---One condition that makes the number mislead, in the order of the codes. A
 ---`"warning"` says the facts read show the number off or unreliable now; a `"note"` is a

@@ -1,7 +1,7 @@
 //! The documents generated from the field list (`table.rs`) and the finding table
 //! (`explain/finding.rs`): the LuaCATS type file `lua/library/kumo_parallelism.lua`, which
-//! editors read, and the README's tables of explain()'s fields and of the findings, as
-//! luv's `docs.lua` feeds both its reference and its `---@meta` file. A test fails when a
+//! editors read, and the tables of explain()'s fields and of the findings in
+//! docs/reference.md, as luv's `docs.lua` feeds both its reference and its `---@meta` file. A test fails when a
 //! committed copy is not what the code generates; `make docs` writes them.
 #![cfg(test)]
 
@@ -68,7 +68,7 @@ pub(crate) fn type_file() -> String {
     file
 }
 
-/// The README's explain() fields: one table for what explain() returns, one per class.
+/// docs/reference.md's explain() fields: one table for what explain() returns, one per class.
 fn fields_section() -> String {
     let classes = class_docs();
     let mut section = String::new();
@@ -90,7 +90,7 @@ fn fields_section() -> String {
     section
 }
 
-/// The README's table of findings, in their order.
+/// docs/reference.md's table of findings, in their order.
 fn findings_section() -> String {
     let mut section =
         String::from("| `code` | severity | when | the text says |\n| --- | --- | --- | --- |\n");
@@ -107,7 +107,7 @@ fn findings_section() -> String {
     section
 }
 
-/// The README with its generated sections as the code says they must be; `Err` names a
+/// docs/reference.md with its generated sections as the code says they must be; `Err` names a
 /// section whose markers are missing.
 pub(crate) fn readme(current: &str) -> Result<String, String> {
     let mut readme = current.to_owned();
@@ -115,8 +115,10 @@ pub(crate) fn readme(current: &str) -> Result<String, String> {
     {
         let begin = format!("<!-- generated: {name} (make docs, from src/binding/) -->\n");
         let end = format!("<!-- end of generated: {name} -->");
-        let start = readme.find(&begin).ok_or(format!("no {begin:?} in the README"))? + begin.len();
-        let stop = readme[start..].find(&end).ok_or(format!("no {end:?} in the README"))? + start;
+        let start =
+            readme.find(&begin).ok_or(format!("no {begin:?} in docs/reference.md"))? + begin.len();
+        let stop =
+            readme[start..].find(&end).ok_or(format!("no {end:?} in docs/reference.md"))? + start;
         readme.replace_range(start..stop, &content);
     }
     Ok(readme)
@@ -132,7 +134,7 @@ mod tests {
     use mlua::{Function, IntoLua, Lua, Table, Value};
 
     use super::*;
-    use crate::binding::tape::Kind;
+    use crate::binding::table::{class, Kind};
     use crate::binding::{build_module, MODULE_NAME};
     use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
     use crate::explain::finding::{Finding, Severity};
@@ -177,8 +179,8 @@ mod tests {
 
     #[test]
     fn the_committed_readme_tables_are_current() {
-        let current = std::fs::read_to_string(repository_file("README.md")).unwrap();
-        check_generated("README.md", &readme(&current).unwrap());
+        let current = std::fs::read_to_string(repository_file("docs/reference.md")).unwrap();
+        check_generated("docs/reference.md", &readme(&current).unwrap());
     }
 
     /// An explanation with every field written out (a new field fails to compile here until
@@ -227,7 +229,6 @@ mod tests {
             first_answer: Some(FirstAnswer {
                 count: NonZeroUsize::new(2).unwrap(),
                 age: Duration::from_millis(1500),
-                cpus: Some("0-1".into()),
             }),
             findings: vec![Finding { code: FindingCode::QuotaFloored, text: "floored".into() }],
         }
@@ -256,7 +257,7 @@ mod tests {
         let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut pending: Vec<_> = [everything(), stopped]
             .into_iter()
-            .map(|why| (&crate::binding::table::Explanation, table_of(&lua, why)))
+            .map(|why| (&class::Explanation, table_of(&lua, why)))
             .collect();
         while let Some((class, table)) = pending.pop() {
             for field in class.fields {
@@ -366,7 +367,6 @@ mod tests {
         assert_eq!((int("steal.ticks"), int("steal.total"), num("steal.share")), (1, 100, 0.01));
         assert_eq!(int("cgroup_namespace"), 4026531835);
         assert_eq!((int("first_answer.count"), num("first_answer.age")), (2, 1.5));
-        assert_eq!(text("first_answer.cpus"), "0-1");
         assert_eq!(text("cgroup.mount_root"), "/");
         assert_eq!(
             (text("cgroup.unshown.reason"), text("cgroup.unshown.mount")),

@@ -5,21 +5,20 @@
 //! over Rust frames, so the Rust callbacks return `nil, message` and a few lines of Lua
 //! (`WRAPPER`) turn that into `error(message, 2)`, which reports the caller's line.
 //!
-//! explain()'s table has one field list (`table.rs`), built in Lua through `tape.rs`; the
-//! type file and the README's tables are generated from it (`annotations.rs`).
+//! explain()'s table has one field list (`table.rs`), whose `Serialize` mlua's serializer
+//! turns into the table; the type file and the reference tables are generated from it
+//! (`annotations.rs`).
 
 mod annotations;
 mod table;
-mod tape;
 
-use mlua::{AnyUserData, Function, IntoLua, Lua, RegistryKey, Table, Value};
+// `serde::ser::Options` is where both mlua lines (0.11 and 0.12) keep SerializeOptions
+use mlua::serde::ser::Options as SerializeOptions;
+use mlua::{AnyUserData, Function, IntoLua, Lua, LuaSerdeExt, RegistryKey, Table, Value};
 
 use crate::explain;
 use crate::explain::explanation::Explanation;
 use crate::parallelism;
-
-use self::tape::LuaTable;
-use self::tape::Tape;
 
 /// The name under which the module is required and registered.
 pub const MODULE_NAME: &str = "kumo_parallelism";
@@ -109,11 +108,19 @@ impl Tables {
         Ok(Tables { metatable, reports })
     }
 
-    /// explain()'s table for `why`, its report kept beside it.
+    /// explain()'s table for `why`, its report kept beside it: `why`'s `Serialize`, as
+    /// serde_json would write it, with nil for an absent field and plain tables for lists.
     fn table(&self, lua: &Lua, why: Explanation) -> mlua::Result<Table> {
-        let tape = Tape::of(&why);
-        let report = lua.create_any_userdata(why)?;
-        tape.build(lua, Explanation::CLASS, report, &self.metatable, &self.reports)
+        let options = SerializeOptions::new()
+            .set_array_metatable(false)
+            .serialize_none_to_null(false)
+            .serialize_unit_to_null(false);
+        let Value::Table(table) = lua.to_value_with(&why, options)? else {
+            return Err(mlua::Error::runtime("explain()'s table is not a table"));
+        };
+        table.set_metatable(Some(self.metatable.clone()))?;
+        self.reports.raw_set(&table, lua.create_any_userdata(why)?)?;
+        Ok(table)
     }
 }
 

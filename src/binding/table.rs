@@ -1,8 +1,9 @@
 //! explain()'s table: every class and field once, in one list ([`lua_tables!`] below).
-//! From it come each class's field descriptors and its writer, which `tape.rs` turns into
-//! the Lua table, the LuaCATS type file and the README's field tables (`annotations.rs`),
-//! and, with the `serde` feature, `Serialize` under the same names. No other file lists the
-//! fields or their order.
+//! From it come `Serialize` for each class, which is both the Lua table (through mlua's
+//! serializer, `mod.rs`) and the JSON a host writes, so the two are the same by
+//! construction; and, for the documentation, each class's field descriptors, from which
+//! the LuaCATS type file and the field tables are generated (`annotations.rs`). No other
+//! file lists the fields or their order. Each class is named as its Rust type.
 
 use std::num::NonZeroUsize;
 
@@ -16,9 +17,7 @@ use crate::probes::{
 #[cfg(test)]
 use crate::probes::{Membership, MissReason};
 
-use super::tape::{Class, Field, Kind, LuaTable, Tape};
-
-/// What the type file and the README say of a class and its fields.
+/// What the type file and docs/reference.md say of a class and its fields.
 #[cfg(test)]
 pub(crate) struct ClassDoc {
     pub(crate) class: &'static Class,
@@ -34,12 +33,43 @@ fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     names.into_iter().map(|name| format!("{name:?}")).collect::<Vec<_>>().join("|")
 }
 
+/// What a field holds, for the documentation: the classes themselves are listed below.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    /// A number, a boolean or a string; absent when nil.
+    Value,
+    /// `true`, or absent.
+    Flag,
+    /// A table of this class, or absent.
+    Table(&'static Class),
+    /// A sequence of tables of this class, possibly empty.
+    List(&'static Class),
+}
+
+/// One field of a class: its Lua name and what it holds.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub(crate) name: &'static str,
+    pub(crate) kind: Kind,
+}
+
+/// One class of table: `kumo_parallelism.<name>`, named as its Rust type.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct Class {
+    pub(crate) name: &'static str,
+    pub(crate) fields: &'static [Field],
+}
+
+#[cfg(test)]
 macro_rules! kind {
     (value) => {
         Kind::Value
     };
     (text) => {
-        Kind::Text
+        Kind::Value
     };
     (flag) => {
         Kind::Flag
@@ -52,36 +82,7 @@ macro_rules! kind {
     };
 }
 
-macro_rules! write_field {
-    ($tape:ident, value, $value:expr) => {
-        $tape.value($value)
-    };
-    ($tape:ident, text, $value:expr) => {
-        $tape.text($value)
-    };
-    ($tape:ident, flag, $value:expr) => {
-        $tape.flag($value)
-    };
-    ($tape:ident, table, $value:expr) => {
-        match $value {
-            Some(table) => {
-                LuaTable::write(table, $tape);
-                true
-            }
-            None => $tape.absent(),
-        }
-    };
-    ($tape:ident, list, $value:expr) => {{
-        let items = $value;
-        let present = $tape.length(items.len());
-        for item in items {
-            LuaTable::write(item, $tape);
-        }
-        present
-    }};
-}
-
-#[cfg(feature = "serde")]
+/// Writes one field: absent (skipped) when it is `None` or an unset flag, as nil is in Lua.
 macro_rules! serialize_field {
     ($state:ident, $name:expr, value, $value:expr) => {
         match $value {
@@ -121,37 +122,12 @@ macro_rules! serialize_field {
 macro_rules! lua_tables {
     ($(
         $(#[doc = $class_doc:literal])+
-        $class:ident for $rust:ty, as $this:ident {
+        $class:ident, as $this:ident {
             $( $field:ident: $kind:ident $(($inner:ident))? = $value:expr, $lua_type:expr, $doc:literal; )*
         }
     )*) => {
         $(
-            #[allow(non_upper_case_globals)]
-            pub(crate) static $class: Class = Class {
-                name: stringify!($class),
-                fields: &[$(
-                    Field {
-                        name: stringify!($field),
-                        key: concat!(stringify!($field), "\0"),
-                        kind: kind!($kind $($inner)?),
-                    },
-                )*],
-            };
-
-            impl LuaTable for $rust {
-                const CLASS: &'static Class = &$class;
-
-                fn write(&self, tape: &mut Tape) {
-                    let $this = self;
-                    let at = tape.open();
-                    let mut present = 0;
-                    $( present += usize::from(write_field!(tape, $kind, $value)); )*
-                    tape.close(at, present);
-                }
-            }
-
-            #[cfg(feature = "serde")]
-            impl serde::Serialize for $rust {
+            impl serde::Serialize for $class {
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                     use serde::ser::SerializeStruct;
                     let $this = self;
@@ -163,12 +139,27 @@ macro_rules! lua_tables {
             }
         )*
 
+        /// Each class's field descriptors, for the documentation.
+        #[cfg(test)]
+        #[allow(non_upper_case_globals)]
+        pub(crate) mod class {
+            use super::{Class, Field, Kind};
+            $(
+                pub(crate) static $class: Class = Class {
+                    name: stringify!($class),
+                    fields: &[$(
+                        Field { name: stringify!($field), kind: kind!($kind $($inner)?) },
+                    )*],
+                };
+            )*
+        }
+
         /// Every class with its documentation, in the list's order.
         #[cfg(test)]
         pub(crate) fn class_docs() -> Vec<ClassDoc> {
             vec![$(
                 ClassDoc {
-                    class: &$class,
+                    class: &class::$class,
                     doc: concat!($($class_doc, "\n"),+),
                     fields: vec![$( (($lua_type).to_string(), $doc), )*],
                 },
@@ -179,45 +170,41 @@ macro_rules! lua_tables {
 
 lua_tables! {
     /// `KUMO_AVAILABLE_PARALLELISM` as set.
-    Override for OverrideSetting, as setting {
+    OverrideSetting, as setting {
         raw: text = Some(&setting.raw), "string", "the value as set";
         error: text = setting.error.as_deref(), "string?", "why it is rejected, only when it is";
     }
 
     /// A CPU affinity mask.
-    Affinity for Affinity, as mask {
+    Affinity, as mask {
         count: value = Some(mask.count), "integer", "CPUs in the mask";
         cpus: text = Some(&mask.cpus), "string", "the mask as a compact list, such as `\"0-3,8\"`";
     }
 
     /// A file std would read that exists but could not be read.
-    UnreadableFile for UnreadableFile, as file {
+    UnreadableFile, as file {
         path: text = Some(file.path.to_string_lossy()), "string", "the file";
         error: text = Some(&file.error), "string",
             "the error, such as `\"Permission denied (os error 13)\"`";
     }
 
     /// Steal time since boot, from `/proc/stat`'s `cpu` line.
-    Steal for CpuSteal, as steal {
+    CpuSteal, as steal {
         ticks: value = Some(steal.steal_ticks), "integer", "the steal column, in clock ticks";
         total: value = Some(steal.total_ticks), "integer",
             "all CPU time in ticks since boot (guest time is inside user and nice)";
         share: value = Some(steal.share()), "number", "ticks / total, 0 to 1";
     }
 
-    /// The first answer this process got under the calling thread's CPU mask: the one the
-    /// answer is held against.
-    FirstAnswer for FirstAnswer, as first {
+    /// The first answer this process got: what pools sized at start were sized for.
+    FirstAnswer, as first {
         count: value = Some(first.count.get()), "integer",
-            "the first answer `available_parallelism()` or `explain()` gave this process (or, on \
-             a thread that pinned itself, this thread) under the calling thread's CPUs";
+            "the first answer `available_parallelism()` or `explain()` gave this process";
         age: value = Some(first.age.as_secs_f64()), "number", "seconds since it was taken";
-        cpus: text = first.cpus.as_deref(), "string?",
-            "the CPUs of the thread that took it, as a compact list";
     }
 
     /// Why no mounted cgroup filesystem shows the process's cgroup.
-    Unshown for Unshown, as unshown {
+    Unshown, as unshown {
         reason: text = Some(unshown.as_str()), one_of(Unshown::NAMES),
             "`\"none-mounted\"` (mountinfo lists no mount of the hierarchy), `\"hidden\"` (a \
              later mount hides every one), `\"outside-namespace-root\"` (the cgroup lies \
@@ -230,7 +217,7 @@ lua_tables! {
     }
 
     /// One directory of the walk from the process's cgroup up to the hierarchy's root.
-    CgroupLevel for CgroupLevel, as level {
+    CgroupLevel, as level {
         path: text = Some(&level.path), "string", "this level's cgroup path; the root is `\"/\"`";
         limit: text = level.limit.as_deref(), "string?",
             "the quota as read (`cpu.max`'s first field, or `cpu.cfs_quota_us`): `\"150000\"`, \
@@ -248,7 +235,7 @@ lua_tables! {
     }
 
     /// A cgroup hierarchy's view of this process.
-    Cgroup for CgroupReport, as cgroup {
+    CgroupReport, as cgroup {
         version: value = Some(cgroup.version.number()), "1|2", "1 or 2";
         path: text = Some(&cgroup.path), "string",
             "the process's cgroup path, as `/proc/self/cgroup` names it, such as \
@@ -279,7 +266,7 @@ lua_tables! {
 
     /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's
     /// lookup does not walk it.
-    Missed for MissedCgroup, as missed {
+    MissedCgroup, as missed {
         reason: text = Some(missed.reason.as_str()), one_of(MissReason::NAMES),
             "why std's lookup missed it: `\"escaped-mount-point\"` and `\"escaped-root\"` \
              (mountinfo writes a space as `\\040`, std uses the text as written), \
@@ -293,14 +280,14 @@ lua_tables! {
         by: text = missed.reason.hidden_by().map(|by| by.to_string_lossy()), "string?",
             "the later mount point that hides the one std takes";
         line: value = missed.reason.line(), "integer?", "the line std stops at";
-        cgroup: table(Cgroup) = Some(&missed.report), "kumo_parallelism.Cgroup",
+        cgroup: table(CgroupReport) = Some(&missed.report), "kumo_parallelism.CgroupReport",
             "the walk there, as std would walk it";
     }
 
     /// One condition that makes the number mislead, in the order of the codes. A
     /// `"warning"` says the facts read show the number off or unreliable now; a `"note"` is a
     /// caveat no process can check from inside, or a cost.
-    Finding for Finding, as finding {
+    Finding, as finding {
         code: text = Some(finding.code.as_str()),
             one_of(FindingCode::ALL.iter().map(|code| code.as_str())), "the condition";
         severity: text = Some(finding.severity().as_str()),
@@ -311,7 +298,7 @@ lua_tables! {
     }
 
     /// Why `available_parallelism()` is what it is: what explain() returns.
-    Explanation for Explanation, as why {
+    Explanation, as why {
         value: value = why.value.map(NonZeroUsize::get), "integer?",
             "what `available_parallelism()` returns here; nil when it would raise";
         source: text = Some(why.source.as_str()),
@@ -319,7 +306,7 @@ lua_tables! {
             "what decided: `\"override\"`; `\"cgroup\"` when a quota is strictly below the CPUs \
              the affinity mask allows; `\"affinity\"`; `\"online\"` when the mask could not be \
              read";
-        override: table(Override) = why.override_setting.as_ref(), "kumo_parallelism.Override?",
+        override: table(OverrideSetting) = why.override_setting.as_ref(), "kumo_parallelism.OverrideSetting?",
             "nil when `KUMO_AVAILABLE_PARALLELISM` is unset";
         affinity: table(Affinity) = why.affinity.as_ref(), "kumo_parallelism.Affinity?",
             "the calling thread's mask; nil when it cannot be read";
@@ -355,21 +342,21 @@ lua_tables! {
             "what `/proc/self/cgroup` said: `\"listed\"`, `\"empty\"` (gVisor), `\"missing\"` \
              (`/proc` without it), `\"no-proc\"` (no `/proc/self` at all) or \
              `\"unreadable\"`";
-        cgroup: table(Cgroup) = why.cgroup.as_ref(), "kumo_parallelism.Cgroup?",
+        cgroup: table(CgroupReport) = why.cgroup.as_ref(), "kumo_parallelism.CgroupReport?",
             "the hierarchy std walks; nil without cgroup information";
         unreadable: list(UnreadableFile) = &why.unreadable, "kumo_parallelism.UnreadableFile[]",
             "files std would read that exist but could not be read; empty when none";
-        cgroup2_elsewhere: table(Cgroup) = why.cgroup2_elsewhere.as_ref(),
-            "kumo_parallelism.Cgroup?",
+        cgroup2_elsewhere: table(CgroupReport) = why.cgroup2_elsewhere.as_ref(),
+            "kumo_parallelism.CgroupReport?",
             "a cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where \
              `/sys/fs/cgroup` does not; std never reads it";
-        std_missed: table(Missed) = why.std_missed.as_ref(), "kumo_parallelism.Missed?",
+        std_missed: table(MissedCgroup) = why.std_missed.as_ref(), "kumo_parallelism.MissedCgroup?",
             "the cgroup where explain()'s own lookup of mountinfo finds it and std's does not \
              walk it; std's answer does not count its quota";
         hypervisor: value = why.hypervisor, "boolean?",
             "whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only \
              when steal is at least 1%, nil otherwise and without x86 flags";
-        steal: table(Steal) = why.steal.as_ref(), "kumo_parallelism.Steal?",
+        steal: table(CpuSteal) = why.steal.as_ref(), "kumo_parallelism.CpuSteal?",
             "steal time since boot; read only where a hypervisor may be present (CPUID's \
              hypervisor bit on x86, asked once per process; always elsewhere), and at most once \
              a second per process";
@@ -379,17 +366,5 @@ lua_tables! {
             "kumo_parallelism.FirstAnswer?", "the first answer this process got, and how long ago";
         findings: list(Finding) = &why.findings, "kumo_parallelism.Finding[]",
             "what misleads and what to change, in the order of the codes; empty when nothing does";
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_key_is_its_name_with_one_nul() {
-        for class in super::class_docs() {
-            for field in class.class.fields {
-                assert_eq!(field.key, format!("{}\0", field.name), "{}", class.class.name);
-            }
-        }
     }
 }

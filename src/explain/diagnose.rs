@@ -510,12 +510,11 @@ fn cgroups_invisible(why: &Explanation) -> Option<String> {
     let answer = why.std.map_or("the answer".to_owned(), |count| count.to_string());
     Some(match why.membership {
         Membership::Empty => format!(
-            "/proc/self/cgroup is empty, as under gVisor (runsc before its 2023 releases, or \
-             without a cgroupfs in the sandbox), so this process cannot see the cgroup it runs \
+            "/proc/self/cgroup is empty, as under gVisor (an older runsc, or one without a \
+             cgroupfs in the sandbox), so this process cannot see the cgroup it runs \
              in: a CPU limit on the sandbox is enforced outside it, and the CPUs counted, \
              {answer}, are the sandbox's vCPUs, which runsc sizes from the sandbox cgroup's \
-             cpuset or, with --cpu-num-from-quota (runsc's default from release-20250804), \
-             from the quota rounded up, at least 2; so {answer} may ignore the quota or round it \
+             cpuset or, with --cpu-num-from-quota, from the quota rounded up, at least 2; so {answer} may ignore the quota or round it \
              up: {} to the sandbox's CPU limit, rounded down",
             set_the_override("<threads>")
         ),
@@ -569,11 +568,15 @@ fn probe_mismatch(why: &Explanation) -> Option<String> {
 }
 
 fn changed_since_first_call(why: &Explanation) -> Option<String> {
+    // a thread that pinned itself answers for its own CPUs: thread-pinned says so, and a
+    // smaller answer there is no change
+    if thread_pinned(why).is_some() {
+        return None;
+    }
     let first = why.first_answer.as_ref()?;
     let now = why.value.filter(|&now| now != first.count)?;
-    let under = first.cpus.as_deref().map(|cpus| format!(" on CPUs {cpus}")).unwrap_or_default();
     Some(format!(
-        "the answer is {now} now, but the first answer this process got{under} was {}, {} ago: \
+        "the answer is {now} now, but the first answer this process got was {}, {} ago: \
          thread pools sized at start are sized for {} (an in-place pod resize, runc update, \
          a CPU taken offline or a move to another cgroup changes the number under a running \
          process); resize them to {now}, or restart the process",

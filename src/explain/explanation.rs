@@ -1,4 +1,4 @@
-//! What explain() returns: the facts behind the number. Gathering them is `explain.rs`;
+//! What explain() returns: the facts behind the number. Gathering them is `mod.rs`;
 //! std's rule for deriving the number from them, `std_rule.rs`; judging them,
 //! `diagnose.rs`; the report a person reads, `report.rs`. All import this file; it imports
 //! none of them.
@@ -11,6 +11,7 @@ use crate::probes::{Affinity, CgroupReport, CpuSteal, Membership, MissedCgroup, 
 
 /// What decided the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Source {
     /// `KUMO_AVAILABLE_PARALLELISM` is set (and valid, or the value is an error).
     Override,
@@ -40,6 +41,7 @@ impl Source {
 
 /// `KUMO_AVAILABLE_PARALLELISM` as set.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OverrideSetting {
     /// The value as set (bytes that are not UTF-8 shown as U+FFFD).
     pub raw: String,
@@ -47,17 +49,15 @@ pub struct OverrideSetting {
     pub error: Option<String>,
 }
 
-/// The first answer this process got (from `available_parallelism()` or `explain()`) under
-/// the calling thread's CPU mask: the one to hold the answer against.
+/// The first answer this process got (from `available_parallelism()` or `explain()`): what
+/// pools sized at start were sized for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FirstAnswer {
     /// The count.
     pub count: NonZeroUsize,
     /// How long ago it was taken.
     pub age: Duration,
-    /// The CPUs of the thread that took it, as a compact list; `None` where the mask could
-    /// not be read.
-    pub cpus: Option<String>,
 }
 
 /// Why the number is what it is. Built by [`explain`](crate::explain); its `Display` is a

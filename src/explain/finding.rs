@@ -4,7 +4,7 @@
 //!
 //! Every code is one row of [`finding_table!`]: its name in Rust and in Lua, its severity,
 //! the rule that finds it, when it applies and what its text says. The enum, its lists and
-//! strings, the rule order in `diagnose.rs`, the README's table of findings and the LuaCATS
+//! strings, the rule order in `diagnose.rs`, the table of findings in docs/reference.md and the LuaCATS
 //! type file all come from that one table.
 
 use std::fmt;
@@ -12,7 +12,7 @@ use std::fmt;
 /// The one table of findings, in the order explain() reports them. Each row:
 /// `Variant, "code", Severity, rule, when: "...", says: "...";` where `rule` is the function
 /// in `diagnose.rs` that finds it, `when` says when it applies (the enum variant's doc, the
-/// README's "when" column) and `says` what its text gives. `finding_table!(callback)` hands
+/// reference's "when" column) and `says` what its text gives. `finding_table!(callback)` hands
 /// the rows to `callback!`.
 macro_rules! finding_table {
     ($callback:ident) => {
@@ -104,12 +104,11 @@ macro_rules! finding_table {
         says: "both numbers, the rustc the module was built with, and to report a bug with the \
             report attached";
     ChangedSinceFirstCall, "changed-since-first-call", Warning, changed_since_first_call,
-        when: "the answer differs from the first one this process got under the calling \
-            thread's CPUs (the process's first on a thread with the same mask, or with the \
-            process's mask; a thread's own first on a thread that pinned itself)",
-        says: "both numbers, the CPUs and how long ago the first was taken, and that pools \
+        when: "the answer differs from the first one this process got, on a thread that has \
+            not pinned itself (where one has, `thread-pinned` says why its answer is smaller)",
+        says: "both numbers and how long ago the first was taken, and that pools \
             sized at start (by kumod and most hosts) are sized for a number that no longer \
-            holds: after an in-place pod resize (GA in Kubernetes 1.35), `runc update`, a \
+            holds: after an in-place pod resize, `runc update`, a \
             CPU taken offline, or a move to another cgroup, resize them or restart";
     CpuSteal, "cpu-steal", Note, cpu_steal,
         when: "steal time since boot is at least 1% of all CPU time; steal is only accounted \
@@ -155,6 +154,7 @@ pub(crate) use finding_table;
 /// One condition explain() found; [`Explanation::findings`](crate::Explanation::findings)
 /// lists them in the order of [`FindingCode`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Finding {
     /// Which condition.
     pub code: FindingCode,
@@ -171,6 +171,7 @@ impl Finding {
 
 /// How much a finding claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Severity {
     /// The facts explain() read show that the number is off or unreliable now.
     Warning,

@@ -65,13 +65,10 @@ pub fn explain() -> Explanation {
     } else {
         None
     };
-    let cpus = affinity.as_ref().map(|mask| mask.cpus.clone());
     if let Some(count) = value {
-        parallelism::note_answer_with(count, || cpus.clone());
+        parallelism::note_answer(count);
     }
-    let process_cpus = probed.process_affinity.as_ref().map(|mask| mask.cpus.as_str());
-    let first_answer = parallelism::first_answer_for(cpus.as_deref(), process_cpus)
-        .map(|(first, age)| FirstAnswer { count: first.count, age, cpus: first.cpus });
+    let first_answer = parallelism::first_answer().map(|(count, age)| FirstAnswer { count, age });
     let mut why = Explanation {
         value,
         source,

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 /// The CPUs the calling thread may run on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Affinity {
     /// How many CPUs the mask allows.
     pub count: usize,

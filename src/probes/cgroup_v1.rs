@@ -38,8 +38,8 @@ pub(crate) fn walk(
         }
     }
     // mountinfo can be long, so std reads it only when the usual places fail; so does
-    // explain(), for both searches at once, and only when the mount table changed
-    let content = match super::mount_table::read(&roots.proc_self_mountinfo) {
+    // explain(), once, for both searches
+    let content = match super::read_mountinfo(&roots.proc_self_mountinfo) {
         Ok(content) => content,
         Err(err) => {
             super::note_unreadable(&roots.proc_self_mountinfo, &err, unreadable);

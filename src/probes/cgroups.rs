@@ -32,6 +32,7 @@ impl Default for Roots {
 
 /// cgroup v1 (per-controller hierarchies) or v2 (one unified hierarchy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CgroupVersion {
     /// One hierarchy per controller; the `cpu` one counts.
     V1,
@@ -74,6 +75,7 @@ impl CgroupVersion {
 /// and period are kept as the kernel wrote them (the report quotes them) and as numbers,
 /// parsed once by [`CgroupLevel::read`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CgroupLevel {
     /// The cgroup path of this level, such as `/pod/ctr`; the root is `/`.
     pub path: String,
@@ -138,6 +140,7 @@ impl CgroupLevel {
 
 /// What the cgroup hierarchy says about this process's CPUs.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CgroupReport {
     /// Which hierarchy `/proc/self/cgroup` pointed at.
     pub version: CgroupVersion,
@@ -166,6 +169,7 @@ pub struct CgroupReport {
 
 /// Why no mounted cgroup filesystem shows the process's cgroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Unshown {
     /// mountinfo lists no mount of the hierarchy at all (a container without the cgroup
     /// mount).
@@ -226,6 +230,7 @@ impl Unshown {
 
 /// Why std's lookup did not walk the mount where explain()'s own lookup finds the cgroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MissReason {
     /// v1: mountinfo writes the mount point escaped (a space as `\040`), and std joins the
     /// escaped text into a path, which does not exist.
@@ -309,6 +314,7 @@ impl MissReason {
 
 /// The process's cgroup where explain()'s own lookup finds it and std's does not walk it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MissedCgroup {
     /// Why std's lookup missed it.
     pub reason: MissReason,

@@ -9,6 +9,7 @@ use super::{cgroup_v1, cgroup_v2, UnreadableFile};
 
 /// What `/proc/self/cgroup` said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Membership {
     /// Not read (not Linux).
     #[default]
@@ -132,10 +133,9 @@ fn v2_elsewhere(
     report: &mut CgroupReport,
     probe: &mut CgroupProbe,
 ) {
-    // the whole file is the diagnosis here (read again only when the mount table changed);
-    // std never reads it on v2, so an unreadable mountinfo is not std's concern, and
-    // nothing can be said
-    let Ok(content) = super::mount_table::read(&roots.proc_self_mountinfo) else {
+    // the whole file is the diagnosis here, read once; std never reads it on v2, so an
+    // unreadable mountinfo is not std's concern, and nothing can be said
+    let Ok(content) = super::read_mountinfo(&roots.proc_self_mountinfo) else {
         return;
     };
     let mounts = mountinfo::cgroup_mounts(&content, Hierarchy::V2);

@@ -15,7 +15,6 @@ mod cgroup_v1;
 mod cgroup_v2;
 mod cgroups;
 mod membership;
-mod mount_table;
 mod mountinfo;
 mod namespace;
 mod steal;
@@ -41,6 +40,7 @@ pub use steal::{cpu_steal_now, CpuSteal, StealProbe, STEAL_SHARE_MIN};
 /// A kernel file that std would read, which exists but could not be read. std counts what
 /// it would have said as "no limit", so the answer may be larger than intended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnreadableFile {
     /// The file, as the probe read it (under the probe's roots).
     pub path: PathBuf,
@@ -64,6 +64,12 @@ pub(crate) fn read_head(path: &Path, size: usize) -> io::Result<Vec<u8>> {
     let read = std::fs::File::open(path)?.read(&mut head)?;
     head.truncate(read);
     Ok(head)
+}
+
+/// `/proc/self/mountinfo` (or a fixture) whole. The kernel's seq_file hands over about a
+/// page per `read` whatever the size asked: the buffer only saves growing it.
+pub(crate) fn read_mountinfo(path: &Path) -> io::Result<Vec<u8>> {
+    read_in_chunks(path, 64 * 1024)
 }
 
 /// Reads a kernel file whole, `chunk` bytes per `read`, until a read returns nothing: for

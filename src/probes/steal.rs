@@ -32,6 +32,7 @@ const CPUINFO_READ: usize = 1024;
 
 /// Time the hypervisor took from this guest since boot, from `/proc/stat`'s `cpu` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CpuSteal {
     /// The `steal` field, in clock ticks.
     pub steal_ticks: u64,

@@ -1,26 +1,24 @@
-//! Helpers shared by the integration tests: the interpreter list (from the Makefile),
-//! the loadable module built for each, and the std reference program.
+//! Helpers shared by the integration tests: the interpreter list, the loadable module built
+//! for each, and the std reference program, all as the Makefile builds and exports them.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
 
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The interpreters to test: `KUMO_LUAS` as exported by the Makefile, else asked of it.
+/// What `make` exports for the integration tests; they never call make themselves.
+fn from_make(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!("{variable} is unset: run the integration tests through `make test`, which builds what they load and exports it")
+    })
+}
+
+/// The interpreters to test: `KUMO_LUAS` as exported by the Makefile.
 pub fn interpreters() -> Vec<String> {
-    let list = std::env::var("KUMO_LUAS").unwrap_or_else(|_| {
-        let out = Command::new("make")
-            .args(["-s", "--no-print-directory", "luas"])
-            .current_dir(repo_root())
-            .output()
-            .expect("make luas");
-        String::from_utf8(out.stdout).expect("interpreter list is UTF-8")
-    });
+    let list = from_make("KUMO_LUAS");
     let interpreters: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
     // an empty list would make every loop over it pass with nothing run
     assert!(!interpreters.is_empty(), "KUMO_LUAS is empty: no interpreter to test");
@@ -51,34 +49,24 @@ pub fn first_of_two_allowed_cpus() -> usize {
     allowed.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
 }
 
-/// Builds (or finds up to date) `target/lua/<interpreter>/kumo_parallelism.so`, once per
-/// interpreter per test process: tests run in parallel and must not rebuild under each other.
+/// The directory of the module built for `interpreter` (`make module`):
+/// `$KUMO_LUA_MODULES/<interpreter>`.
 pub fn module_dir(interpreter: &str) -> PathBuf {
-    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-    let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !built.contains(interpreter) {
-        let status = Command::new("make")
-            .args(["-s", "--no-print-directory", "module"])
-            .arg(format!("LUA={interpreter}"))
-            .current_dir(repo_root())
-            .status()
-            .expect("make module");
-        assert!(status.success(), "make module LUA={interpreter} failed");
-        built.insert(interpreter.to_owned());
-    }
-    repo_root().join("target/lua").join(interpreter)
+    let dir = PathBuf::from(from_make("KUMO_LUA_MODULES")).join(interpreter);
+    let module = dir.join("kumo_parallelism.so");
+    assert!(
+        module.is_file(),
+        "{} is missing: `make module LUA={interpreter}` builds it",
+        module.display()
+    );
+    dir
 }
 
-/// The std reference program (tools/std_parallelism), built by `make std-reference`,
-/// which prints its path last.
+/// The std reference program (tools/std_parallelism, `make std-reference`).
 pub fn std_reference() -> PathBuf {
-    let out = Command::new("make")
-        .args(["-s", "--no-print-directory", "std-reference"])
-        .current_dir(repo_root())
-        .output()
-        .expect("make std-reference");
-    let path = stdout_of(out);
-    PathBuf::from(path.lines().last().expect("a path"))
+    let path = PathBuf::from(from_make("KUMO_STD_REFERENCE"));
+    assert!(path.is_file(), "{} is missing: `make std-reference` builds it", path.display());
+    path
 }
 
 pub fn stdout_of(output: Output) -> String {

@@ -464,7 +464,6 @@ fn the_later_codes_come_in_the_order_of_the_enum() {
         first_answer: Some(FirstAnswer {
             count: NonZeroUsize::new(8).unwrap(),
             age: Duration::ZERO,
-            cpus: None,
         }),
         ..Explanation::unconfined(4)
     };
@@ -711,10 +710,23 @@ fn changed_since_first_call_names_both_numbers_and_the_age() {
     let first = |count, seconds| FirstAnswer {
         count: NonZeroUsize::new(count).unwrap(),
         age: Duration::from_secs(seconds),
-        cpus: Some("0-3".into()),
     };
     let why = Explanation { first_answer: Some(first(2, 125)), ..Explanation::unconfined(1) };
     assert_eq!(codes(&why), ["changed-since-first-call"]);
+    assert_eq!(
+        text(&why, FindingCode::ChangedSinceFirstCall),
+        "the answer is 1 now, but the first answer this process got was 2, 2 min 5 s ago: \
+         thread pools sized at start are sized for 2 (an in-place pod resize, runc update, a \
+         CPU taken offline or a move to another cgroup changes the number under a running \
+         process); resize them to 1, or restart the process"
+    );
+    // a thread that pinned itself answers for its own CPUs: thread-pinned, no change
+    let pinned = Explanation {
+        first_answer: Some(first(4, 9)),
+        process_affinity: Some(mask(4)),
+        ..Explanation::unconfined(1)
+    };
+    assert_eq!(codes(&pinned), ["thread-pinned"]);
     let text = text(&why, FindingCode::ChangedSinceFirstCall);
     assert!(text.contains("the answer is 1 now, but the first answer"), "{text}");
     assert!(text.contains("was 2, 2 min 5 s ago"), "{text}");
