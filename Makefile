@@ -84,15 +84,17 @@ host:
 
 # A host with Lua $(LUA) compiled in and exported (-rdynamic), which loads the real (release)
 # .so with Lua::unsafe_new() and uses register in safe mode. For lua5.4 and lua5.5. The host
-# itself is a test program: built without optimisation, which builds faster.
+# itself is a test binary in libtest's format: built without optimisation, which builds
+# faster.
 host-check: module
 	RUSTFLAGS="-C link-arg=-rdynamic" $(CARGO) build --quiet --example host_check \
 		--no-default-features --features "$(call lua_feature,$(LUA)) vendored" \
 		--target-dir target/build/host-$(LUA)
-	target/build/host-$(LUA)/debug/examples/host_check target/lua/$(LUA)
+	KUMO_MODULE_DIR=target/lua/$(LUA) target/build/host-$(LUA)/debug/examples/host_check
 
-# The kumod-shaped host with KumoMTA's mlua features, once per mlua line (hosts/); prints TAP.
-kumod-hosts:
+# The kumod-shaped host with KumoMTA's mlua features, once per mlua line (hosts/), each a test
+# binary in libtest's format; prints TAP.
+kumod-hosts: module-lua5.4
 	bash scripts/kumod-hosts.sh
 
 # Real kernels under qemu: cgroup v2, v1 and hybrid, 8 and 64 CPUs (scripts/cases/vm-*.cases, scripts/vm/lane.sh); TAP.

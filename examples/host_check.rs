@@ -1,11 +1,13 @@
 //! A test host with Lua compiled in, for Lua versions that Debian has no interpreter for
 //! (5.5) and for 5.4. Built with `-rdynamic` so the loadable module can find the host's
-//! `lua_*` symbols; `make host-check LUA=lua5.5` builds and runs it. Prints TAP.
+//! `lua_*` symbols; `make host-check LUA=lua5.5` builds and runs it. A test binary in
+//! libtest's own format (libtest-mimic): `--list`, a name filter and the like work.
 //!
-//!   host_check <dir holding kumo_parallelism.so for the same Lua version>
+//!   KUMO_MODULE_DIR=<dir holding kumo_parallelism.so for the same Lua version> host_check
 
 use std::path::PathBuf;
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use mlua::{Lua, LuaOptions, StdLib};
 
 const PROBE: &str = r#"
@@ -16,42 +18,35 @@ const PROBE: &str = r#"
 type Probe = (i64, i64, String, String);
 
 fn main() -> std::process::ExitCode {
-    let Some(module_dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: host_check <dir with kumo_parallelism.so>");
+    let Some(module_dir) = std::env::var_os("KUMO_MODULE_DIR").map(PathBuf::from) else {
+        eprintln!("KUMO_MODULE_DIR must name the directory of kumo_parallelism.so");
         return std::process::ExitCode::from(2);
     };
     let std_count = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(-1);
     let lua_version = Lua::new().globals().get::<String>("_VERSION").unwrap_or_default();
-    let checks: Vec<(String, Result<(), String>)> = vec![
-        (
-            format!("{lua_version}: Lua::unsafe_new() loads the real .so"),
-            loads_real_module(&module_dir, std_count),
+    let trial = |name: &str, check: Box<dyn FnOnce() -> Result<(), String> + Send>| {
+        Trial::test(format!("{lua_version}: {name}"), move || check().map_err(Failed::from))
+    };
+    let real = module_dir.clone();
+    let trials = vec![
+        trial(
+            "Lua::unsafe_new() loads the real .so",
+            Box::new(move || loads_real_module(&real, std_count)),
         ),
-        (
-            format!("{lua_version}: safe mode cannot load C modules"),
-            safe_mode_refuses_c_modules(&module_dir),
+        trial(
+            "safe mode cannot load C modules",
+            Box::new(move || safe_mode_refuses_c_modules(&module_dir)),
         ),
-        (
-            format!("{lua_version}: safe mode requires the module through register"),
-            registered(std_count),
+        trial(
+            "safe mode requires the module through register",
+            Box::new(move || registered(std_count)),
         ),
-        (
-            format!("{lua_version}: 4 threads, each with its own state, agree"),
-            four_threads(std_count),
+        trial(
+            "4 threads, each with its own state, agree",
+            Box::new(move || four_threads(std_count)),
         ),
     ];
-    println!("1..{}", checks.len());
-    let mut failed = false;
-    for (number, (name, outcome)) in checks.into_iter().enumerate() {
-        match outcome {
-            Ok(()) => println!("ok {} - {name}", number + 1),
-            Err(why) => {
-                failed = true;
-                println!("not ok {} - {name}\n# {}", number + 1, why.replace('\n', "\n# "));
-            }
-        }
-    }
-    if failed {
+    if libtest_mimic::run(&Arguments::from_args(), trials).has_failed() {
         std::process::ExitCode::FAILURE
     } else {
         std::process::ExitCode::SUCCESS

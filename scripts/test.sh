@@ -116,7 +116,7 @@ done
 # Lua 5.5 (no Debian interpreter) and 5.4 in a Rust host with Lua compiled in: the real .so
 # through Lua::unsafe_new(), and register in safe mode, also from 4 threads.
 for lua in ${KUMO_HOST_LUAS:?}; do
-  run_tap "host-$lua" make -s --no-print-directory host-check LUA=$lua
+  run_libtest "host-$lua" make -s --no-print-directory host-check LUA=$lua
 done
 
 # valgrind on lua5.4 (success and error paths) and a flat RSS over a long loop.

@@ -5,11 +5,13 @@
 //! own a state. Built once per mlua line (hosts/kumod-mlua-0.11, hosts/kumod-mlua-0.12);
 //! `scripts/kumod-hosts.sh` builds both, checks which mlua each resolved to, and runs them.
 //!
-//! Prints TAP. The environment is process-wide, so the checks that set the override run
-//! first, one after another, before any thread or runtime starts.
+//! A test binary in libtest's own format (libtest-mimic). The environment is process-wide,
+//! so the checks run one at a time, in order: those that set the override come before any
+//! thread or runtime starts.
 
 use std::process::ExitCode;
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use mlua::{Function, IntoLua, Lua, LuaSerdeExt, Value};
 
 const OVERRIDE_VAR: &str = "KUMO_AVAILABLE_PARALLELISM";
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
     let std_count = match std::thread::available_parallelism() {
         Ok(count) => count.get() as i64,
         Err(err) => {
-            println!("Bail out! std cannot count the CPUs here: {err}");
+            eprintln!("std cannot count the CPUs here: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -47,19 +49,17 @@ fn main() -> ExitCode {
         ("the policy runs through call_async on a tokio runtime", async_policy),
         ("4 threads, each with its own state, agree", threads),
     ];
-    println!("1..{}", checks.len());
-    let mut failed = false;
-    for (number, (name, check)) in checks.into_iter().enumerate() {
-        match check(std_count) {
-            Ok(()) => println!("ok {} - {lua_version}: {name}", number + 1),
-            Err(why) => {
-                failed = true;
-                println!("not ok {} - {lua_version}: {name}", number + 1);
-                println!("# {}", why.replace('\n', "\n# "));
-            }
-        }
-    }
-    if failed {
+    let trials = checks
+        .into_iter()
+        .map(|(name, check)| {
+            Trial::test(format!("{lua_version}: {name}"), move || {
+                check(std_count).map_err(Failed::from)
+            })
+        })
+        .collect();
+    let mut arguments = Arguments::from_args();
+    arguments.test_threads = Some(1);
+    if libtest_mimic::run(&arguments, trials).has_failed() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
