@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The override path makes no system call: strace counts the system calls made between two
-# marker writes around 1000 available_parallelism() calls on lua5.4 with the real .so.
+# The override path makes no system call, not even on the first call: strace counts the
+# system calls made between two marker writes around 1000 available_parallelism() calls on
+# lua5.4 with the real .so.
 # The detection path is the control: strace must see its reads there. Prints TAP.
 set -uo pipefail
 cd "$(dirname "$0")/.."
