@@ -63,10 +63,11 @@ clean:
 
 # The documents generated from the code and the case files: lua/library/kumo_parallelism.lua,
 # docs/reference.md's tables of explain()'s fields and findings (src/binding/annotations.rs),
-# and docs/testing.md's tables of cases (scripts/case-docs, from scripts/cases/); make test fails
-# when a committed copy is not current.
+# docs/testing.md's tables of cases (scripts/case-docs, from scripts/cases/), and the golden
+# files of the finding texts (src/explain/diagnose/snapshots/); make test fails when a
+# committed copy is not current. Review the diff of what it rewrote before committing it.
 docs:
-	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib binding::annotations
+	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib -- binding::annotations explain::diagnose
 	bash scripts/case-docs write
 
 # The std reference: prints std::thread::available_parallelism(), nothing else.
