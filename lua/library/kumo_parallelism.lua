@@ -44,7 +44,7 @@ function kumo_parallelism.explain() end
 ---@field cgroup2_elsewhere kumo_parallelism.CgroupReport? a cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it
 ---@field std_missed kumo_parallelism.MissedCgroup? the cgroup where explain()'s own lookup of mountinfo finds it and std's does not walk it; std's answer does not count its quota
 ---@field hypervisor boolean? whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only when steal is at least 1%, nil otherwise and without x86 flags
----@field steal kumo_parallelism.CpuSteal? steal time since boot; read only where a hypervisor may be present (CPUID's hypervisor bit on x86, asked once per process; always elsewhere), and at most once a second per process
+---@field steal kumo_parallelism.CpuSteal? steal time since boot; read only where a hypervisor may be present (CPUID's hypervisor bit on x86; always elsewhere)
 ---@field cgroup_namespace integer? the inode of `/proc/self/ns/cgroup`; 4026531835 is the kernel's initial namespace
 ---@field first_answer kumo_parallelism.FirstAnswer? the first answer this process got, and how long ago
 ---@field findings kumo_parallelism.Finding[] what misleads and what to change, in the order of the codes; empty when nothing does

@@ -358,8 +358,7 @@ lua_tables! {
              when steal is at least 1%, nil otherwise and without x86 flags";
         steal: table(CpuSteal) = why.steal.as_ref(), "kumo_parallelism.CpuSteal?",
             "steal time since boot; read only where a hypervisor may be present (CPUID's \
-             hypervisor bit on x86, asked once per process; always elsewhere), and at most once \
-             a second per process";
+             hypervisor bit on x86; always elsewhere)";
         cgroup_namespace: value = why.cgroup_namespace, "integer?",
             "the inode of `/proc/self/ns/cgroup`; 4026531835 is the kernel's initial namespace";
         first_answer: table(FirstAnswer) = why.first_answer.as_ref(),

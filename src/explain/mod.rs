@@ -124,7 +124,7 @@ fn probe() -> Probed {
         )
     });
     let steal = probes::cpu_steal_now();
-    let process_affinity = probes::process_affinity(affinity.as_ref().ok()).ok();
+    let process_affinity = probes::process_affinity().ok();
     // std counts the online CPUs only when the mask is no use to it; neither does explain()
     let mask_decides = affinity.as_ref().is_ok_and(Affinity::usable_by_std);
     let online = if mask_decides { None } else { probes::online_cpus() };

@@ -38,35 +38,11 @@ pub fn affinity() -> std::io::Result<Affinity> {
 }
 
 /// The affinity mask of the process's main thread (its pid), to compare with the calling
-/// thread's: a thread that pinned itself sees fewer CPUs than the process was given. On the
-/// main thread itself that is `thread`, the calling thread's, and is not asked again.
+/// thread's: a thread that pinned itself sees fewer CPUs than the process was given.
 #[cfg(target_os = "linux")]
-pub fn process_affinity(thread: Option<&Affinity>) -> std::io::Result<Affinity> {
-    // A thread is the main thread or not for life: asked once per thread.
-    thread_local! {
-        static IS_MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-    }
-    // on the main thread, known as such, its own mask is the answer: no system call (a
-    // fork keeps the forking thread's knowledge, and the forking thread is the child's main)
-    if let (Some(true), Some(mask)) = (IS_MAIN.with(std::cell::Cell::get), thread) {
-        return Ok(mask.clone());
-    }
-    // SAFETY: getpid and gettid have no preconditions and cannot fail.
-    let pid = unsafe { libc::getpid() };
-    // (after a fork from another thread the cached `false` only costs one more call)
-    let is_main = IS_MAIN.with(|known| match known.get() {
-        Some(main) => main,
-        None => {
-            // SAFETY: as above.
-            let main = unsafe { libc::gettid() } == pid;
-            known.set(Some(main));
-            main
-        }
-    });
-    match thread {
-        Some(mask) if is_main => Ok(mask.clone()),
-        _ => affinity_of(pid),
-    }
+pub fn process_affinity() -> std::io::Result<Affinity> {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    affinity_of(unsafe { libc::getpid() })
 }
 
 /// `sched_getaffinity(pid)`, with a set grown past 1024 CPU ids while the kernel says the
@@ -355,7 +331,7 @@ mod tests {
 
     #[test]
     fn a_thread_that_pins_itself_sees_fewer_cpus_than_its_process() {
-        let process = process_affinity(None).expect("the process's mask");
+        let process = process_affinity().expect("the process's mask");
         let first_cpu: usize =
             process.cpus.split([',', '-']).next().unwrap().parse().expect("a CPU id");
         let (thread, process_seen_from_thread) = std::thread::spawn(move || {
@@ -365,8 +341,7 @@ mod tests {
                 libc::CPU_SET(first_cpu, &mut set);
                 assert_eq!(libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set), 0);
             }
-            let thread = affinity().unwrap();
-            (thread.clone(), process_affinity(Some(&thread)).unwrap())
+            (affinity().unwrap(), process_affinity().unwrap())
         })
         .join()
         .unwrap();

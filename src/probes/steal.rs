@@ -1,15 +1,13 @@
 //! Steal time: on a virtual machine whose host is overcommitted, the hypervisor runs other
 //! guests on the CPUs this guest counts, and the kernel tallies the time taken as "steal".
-//! Read from the counters since boot, never sampled twice nor slept on, and at most once a
-//! second ([`cpu_steal_now`]). `/proc/stat` is read only where a hypervisor may be present
-//! (CPUID's bit on x86, always elsewhere), since the kernel formats every CPU's and
-//! interrupt's counters into it; `/proc/cpuinfo`, dearer still, is opened only when the
-//! steal is large enough to matter, and only to name the flag.
+//! Read from the counters since boot, never sampled twice nor slept on ([`cpu_steal_now`]).
+//! `/proc/stat` is read only where a hypervisor may be present (CPUID's bit on x86, always
+//! elsewhere), since the kernel formats every CPU's and interrupt's counters into it;
+//! `/proc/cpuinfo`, dearer still, is opened only when the steal is large enough to matter,
+//! and only to name the flag.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 /// The CPU descriptions; on x86 each CPU's `flags` line names `hypervisor` under a VM.
 pub const PROC_CPUINFO: &str = "/proc/cpuinfo";
@@ -65,14 +63,7 @@ pub struct StealProbe {
 /// Whether CPUID says a hypervisor is present (leaf 1, ECX bit 31, the bit behind the
 /// `hypervisor` flag); `None` where there is no CPUID. Steal is only ever accounted under
 /// a hypervisor's paravirtual clock, so where this is `Some(false)` `/proc/stat`, which the
-/// kernel formats for every CPU and interrupt, need not be read. Asked once per process:
-/// under a hypervisor CPUID itself exits to it, which can cost as much as std's whole call,
-/// and the answer does not change while the process runs.
-fn cpuid_hypervisor() -> Option<bool> {
-    static HYPERVISOR: OnceLock<Option<bool>> = OnceLock::new();
-    *HYPERVISOR.get_or_init(ask_cpuid)
-}
-
+/// kernel formats for every CPU and interrupt, need not be read.
 fn ask_cpuid() -> Option<bool> {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     {
@@ -92,33 +83,13 @@ fn ask_cpuid() -> Option<bool> {
     }
 }
 
-/// How long one reading of `/proc/stat` serves [`cpu_steal_now`]: steal since boot is a share
-/// of all the time since boot, which a second more moves by a second's worth at most.
-pub const STEAL_READING_LIFETIME: Duration = Duration::from_secs(1);
-
-/// The last reading of the real `/proc/stat` and `/proc/cpuinfo`, and when it was taken.
-static LAST_READING: Mutex<Option<(Instant, StealProbe)>> = Mutex::new(None);
-
-/// [`cpu_steal`] of the real files, read at most once per [`STEAL_READING_LIFETIME`] in
-/// this process: the kernel formats every CPU's and interrupt's counters into `/proc/stat`
-/// on each open, which would otherwise cost explain() about as much as std's whole call.
-/// Nothing is read where CPUID says no hypervisor is present: steal is only ever accounted
-/// under one.
+/// [`cpu_steal`] of the real files. Nothing is read where CPUID says no hypervisor is
+/// present: steal is only ever accounted under one.
 pub fn cpu_steal_now() -> StealProbe {
-    if cpuid_hypervisor() == Some(false) {
+    if ask_cpuid() == Some(false) {
         return StealProbe::default();
     }
-    let mut last = LAST_READING.lock().ok();
-    if let Some(Some((taken, reading))) = last.as_deref() {
-        if taken.elapsed() < STEAL_READING_LIFETIME {
-            return *reading;
-        }
-    }
-    let reading = cpu_steal(Path::new(PROC_STAT), Path::new(PROC_CPUINFO));
-    if let Some(last) = last.as_mut() {
-        **last = Some((Instant::now(), reading));
-    }
-    reading
+    cpu_steal(Path::new(PROC_STAT), Path::new(PROC_CPUINFO))
 }
 
 /// Reads the steal counters from `stat`, then, when steal is at least [`STEAL_SHARE_MIN`]
