@@ -49,7 +49,9 @@ rock-install: module
 # One target per interpreter, so that make -j builds them side by side (each has its own
 # target dir, and LTO's last step runs on one core).
 modules: $(addprefix module-,$(LUAS))
-module-%:
+# A static pattern rule: make skips implicit rules for phony targets, so a plain `module-%:`
+# rule never ran and `make modules` built nothing.
+$(addprefix module-,$(LUAS)): module-%:
 	@$(MAKE) --no-print-directory module LUA=$*
 
 test:

@@ -65,6 +65,14 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
     Ok(module)
 }
 
+/// How explain()'s table is serialized: nil for an absent field, plain tables for lists.
+/// A constant, initialised whole: built on the stack of each call, valgrind reported mlua's
+/// `serialize_seq` branching on uninitialised bytes of it in the release build.
+const TABLE_OPTIONS: SerializeOptions = SerializeOptions::new()
+    .set_array_metatable(false)
+    .serialize_none_to_null(false)
+    .serialize_unit_to_null(false);
+
 /// What explain()'s tables share in one Lua state: their metatable, whose `__tostring`
 /// renders the report from the Rust value each table was written from, and the weak-keyed
 /// table that keeps those values, so that each goes with its table. The report is what
@@ -111,11 +119,7 @@ impl Tables {
     /// explain()'s table for `why`, its report kept beside it: `why`'s `Serialize`, as
     /// serde_json would write it, with nil for an absent field and plain tables for lists.
     fn table(&self, lua: &Lua, why: Explanation) -> mlua::Result<Table> {
-        let options = SerializeOptions::new()
-            .set_array_metatable(false)
-            .serialize_none_to_null(false)
-            .serialize_unit_to_null(false);
-        let Value::Table(table) = lua.to_value_with(&why, options)? else {
+        let Value::Table(table) = lua.to_value_with(&why, TABLE_OPTIONS)? else {
             return Err(mlua::Error::runtime("explain()'s table is not a table"));
         };
         table.set_metatable(Some(self.metatable.clone()))?;
