@@ -63,13 +63,15 @@ bench: modules
 clean:
 	rm -rf target
 
-# The documents generated from the code and the case files: lua/library/kumo_parallelism.lua,
-# docs/reference.md's tables of explain()'s fields and findings (src/binding/annotations.rs),
+# The documents generated from the code and the case files: lua/library/kumo_parallelism.lua
+# and docs/reference.md's tables of explain()'s fields and findings (tools/docgen, from the
+# field list, the finding table and the rustdoc),
 # docs/testing.md's tables of cases (scripts/case-docs, from scripts/cases/), and the golden
 # files of the finding texts (src/explain/diagnose/snapshots/); make test fails when a
 # committed copy is not current. Review the diff of what it rewrote before committing it.
 docs:
-	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib -- binding::annotations explain::diagnose
+	$(CARGO) run --quiet --manifest-path tools/docgen/Cargo.toml --target-dir target/build/docgen -- write
+	KUMO_WRITE_DOCS=1 $(CARGO) test --quiet --lib explain::diagnose
 	bash scripts/case-docs write
 
 # The std reference: prints std::thread::available_parallelism(), nothing else.

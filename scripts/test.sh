@@ -90,11 +90,15 @@ scripts/proptest-regressions snapshot target/proptest-before
 run_libtest cargo-test cargo test --all-targets --no-fail-fast
 run_tap proptest-regressions scripts/proptest-regressions check target/proptest-before
 run_libtest cargo-doctest cargo test --doc --no-fail-fast
-# docs/testing.md's tables of cases are the case files' (the type file and the tables of fields
-# and findings are checked by cargo test).
-run_step docs-current bash scripts/case-docs check
-# rustfmt.toml: 100 columns; the std reference is its own crate, the hosts share one file.
+# The generated documents are current: docs/testing.md's tables of cases (the case files'),
+# and the type file and docs/reference.md's tables of fields and findings (tools/docgen, from
+# the field list, the finding table and the rustdoc). The golden files of the finding texts
+# are checked by cargo test.
+run_step docs-current sh -c 'bash scripts/case-docs check && cargo run --quiet \
+  --manifest-path tools/docgen/Cargo.toml --target-dir target/build/docgen -- check'
+# rustfmt.toml: 100 columns; the tools are their own crates, the hosts share one file.
 run_step rustfmt sh -c 'cargo fmt --check && cargo fmt --check --manifest-path tools/std_parallelism/Cargo.toml \
+  && cargo fmt --check --manifest-path tools/docgen/Cargo.toml \
   && rustfmt --check --edition 2021 hosts/kumod/main.rs'
 # No unwrap/expect/panic/indexing outside tests (lib.rs denies them), in every build of every
 # Rust file: the crate, the module, the kumod-shaped host (one file,
@@ -106,6 +110,8 @@ run_step clippy-kumod-host cargo clippy --quiet --locked --manifest-path hosts/k
   --target-dir target/build/kumod-mlua-0.12 -- -D warnings
 run_step clippy-std-reference cargo clippy --quiet --manifest-path tools/std_parallelism/Cargo.toml \
   --target-dir target/build/std_parallelism -- -D warnings
+run_step clippy-docgen cargo clippy --quiet --manifest-path tools/docgen/Cargo.toml \
+  --target-dir target/build/docgen -- -D warnings
 
 # busted as a user runs it from the root: .busted and lua/spec/support.lua pick the module
 # built for the running interpreter.

@@ -6,11 +6,12 @@
 //! (`WRAPPER`) turn that into `error(message, 2)`, which reports the caller's line.
 //!
 //! explain()'s table has one field list (`table.rs`), whose `Serialize` mlua's serializer
-//! turns into the table; the type file and the reference tables are generated from it
-//! (`annotations.rs`).
+//! turns into the table; tools/docgen generates the type file and the reference tables from
+//! it and the rustdoc.
 
-mod annotations;
 mod table;
+#[cfg(test)]
+mod tests;
 
 // `serde::ser::Options` is where both mlua lines (0.11 and 0.12) keep SerializeOptions
 use mlua::serde::ser::Options as SerializeOptions;

@@ -45,7 +45,7 @@ impl Source {
 pub struct OverrideSetting {
     /// The value as set (bytes that are not UTF-8 shown as U+FFFD).
     pub raw: String,
-    /// Why the value is rejected, when it is.
+    /// Why the value is rejected, only when it is.
     pub error: Option<String>,
 }
 
@@ -54,80 +54,84 @@ pub struct OverrideSetting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FirstAnswer {
-    /// The count.
+    /// The first answer `available_parallelism()` or `explain()` gave this process.
     pub count: NonZeroUsize,
-    /// How long ago it was taken.
+    /// How long ago it was taken; in Lua and JSON, in seconds.
     pub age: Duration,
 }
 
-/// Why the number is what it is. Built by [`explain`](crate::explain); its `Display` is a
-/// short report.
+/// Why `available_parallelism()` is what it is: what [`explain`](crate::explain) returns.
+/// Its `Display` (`tostring()` in Lua) is a short report ending with the decision.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Explanation {
-    /// Exactly what [`available_parallelism`](crate::available_parallelism) returns here;
-    /// `None` when it would fail (an invalid override, or std failing).
+    /// What [`available_parallelism`](crate::available_parallelism) returns here; absent when it
+    /// would raise (an invalid override, or std failing).
     pub value: Option<NonZeroUsize>,
-    /// What decided.
+    /// What decided: `"override"`; `"cgroup"` when a quota is strictly below the CPUs the affinity
+    /// mask allows; `"affinity"`; `"online"` when the mask could not be used.
     pub source: Source,
-    /// The override, `None` when the variable is unset.
+    /// `KUMO_AVAILABLE_PARALLELISM` as set (`override` in Lua); absent when it is unset.
     pub override_setting: Option<OverrideSetting>,
-    /// The calling thread's affinity mask; `None` when unreadable or not on Linux.
+    /// The calling thread's CPU affinity mask; absent when it cannot be read, or not on Linux.
     pub affinity: Option<Affinity>,
     /// Why the calling thread's mask could not be read, when it could not.
     pub affinity_error: Option<String>,
-    /// The calling thread's `Cpus_allowed_list` from `/proc/thread-self/status`, read only
-    /// when its mask could not be read, intersected with the online CPUs as
-    /// `sched_getaffinity` would give it: the kernel's word on the mask std could not get.
+    /// `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the calling thread's
+    /// mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs
+    /// as `sched_getaffinity` would answer it: the kernel's word on the mask std could not get.
     pub status_affinity: Option<Affinity>,
     /// The mask of the process's main thread, to compare with the calling thread's.
     pub process_affinity: Option<Affinity>,
-    /// What std's fallback counts, read only when std would count it: when the calling
-    /// thread's mask cannot be used. `sysconf(_SC_NPROCESSORS_ONLN)`: the online CPUs
-    /// (`/sys/devices/system/cpu/online`) under glibc; under musl, which asks
-    /// `sched_getaffinity` itself, 1 when that fails. `None` otherwise, when unknown, or
-    /// not on Linux.
+    /// What std's fallback counts, read only when the calling thread's mask cannot be used, since
+    /// only then does std count it: `sysconf(_SC_NPROCESSORS_ONLN)`, the online CPUs
+    /// (`/sys/devices/system/cpu/online`) under glibc; under musl, which asks `sched_getaffinity`
+    /// itself, 1 when that fails. Absent otherwise, when unknown, or not on Linux.
     pub online: Option<usize>,
     /// The CPUs the kernel may ever have (`nr_cpu_ids`: the highest id in
-    /// `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's
-    /// mask does not fit the 1024-CPU set std passes to `sched_getaffinity`, which the
-    /// kernel then refuses; `None` otherwise, or when the file cannot be read.
+    /// `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's mask does
+    /// not fit the 1024-CPU set std passes to `sched_getaffinity`, which the kernel then refuses;
+    /// absent otherwise, or when the file cannot be read.
     pub possible_cpus: Option<usize>,
-    /// std's own answer, `None` when std failed.
+    /// std's own answer; absent when std failed.
     pub std: Option<NonZeroUsize>,
-    /// What `/proc/self/cgroup` said: listed, empty, missing or unreadable.
+    /// What `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without
+    /// it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`.
     pub membership: Membership,
-    /// The cgroup hierarchy's view; `None` without cgroup information.
+    /// The cgroup hierarchy std walks; absent without cgroup information.
     pub cgroup: Option<CgroupReport>,
-    /// cgroup files std would read that exist but could not be read (std: no limit).
+    /// cgroup files std would read that exist but could not be read (std counts each as no limit);
+    /// empty when none.
     pub unreadable: Vec<UnreadableFile>,
-    /// A cgroup2 hierarchy mounted elsewhere than `/sys/fs/cgroup` that shows this
-    /// process's cgroup where `/sys/fs/cgroup` does not, which std never reads.
+    /// A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where
+    /// `/sys/fs/cgroup` does not; std never reads it.
     pub cgroup2_elsewhere: Option<CgroupReport>,
-    /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's
-    /// does not walk it: a v1 mount point or root that mountinfo writes escaped, a v1 mount
-    /// std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`.
+    /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup
+    /// does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std
+    /// takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does
+    /// not count its quota.
     pub std_missed: Option<MissedCgroup>,
-    /// Whether the first CPU's flags in `/proc/cpuinfo` name a hypervisor; read only when
-    /// the steal is at least 1% (`None` otherwise, and without x86 flags).
+    /// Whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only when the
+    /// steal is at least 1%, absent otherwise and without x86 flags.
     pub hypervisor: Option<bool>,
-    /// Steal time since boot, from `/proc/stat`'s `cpu` line; not read on x86 when CPUID
-    /// says no hypervisor is present.
+    /// Steal time since boot, from `/proc/stat`'s `cpu` line; read only where a hypervisor may be
+    /// present (CPUID's hypervisor bit on x86; always elsewhere).
     pub steal: Option<CpuSteal>,
-    /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`), `None` when
-    /// the link cannot be read; [`PROC_CGROUP_INIT_INO`](crate::PROC_CGROUP_INIT_INO) is
-    /// the kernel's initial one.
+    /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835
+    /// ([`PROC_CGROUP_INIT_INO`](crate::PROC_CGROUP_INIT_INO)) is the kernel's initial one. Absent
+    /// when the link cannot be read.
     pub cgroup_namespace: Option<u64>,
-    /// The number the probes derive by std's rules; equal to [`Explanation::std`] unless
-    /// the kernel changed its answer between the reads, or the rules disagree with std.
+    /// The number explain() derives from what it read, by std's rule; equals `std` unless a finding
+    /// says why not.
     pub derived: Option<NonZeroUsize>,
-    /// std asked once more, only when `derived` differs from `std`: a different answer
-    /// means the kernel's changed (detection-changed), the same one that the rules differ
-    /// (probe-mismatch).
+    /// std asked once more, only when `derived` differs from `std`: a different second answer means
+    /// the kernel's changed between the reads (`detection-changed`), the same one that the rule
+    /// differs (`probe-mismatch`).
     pub std_again: Option<NonZeroUsize>,
     /// The first answer this process got, and how long ago.
     pub first_answer: Option<FirstAnswer>,
-    /// What in these facts misleads, and what to change; empty when nothing does.
+    /// What in these facts misleads and what to change, in the order of the codes; empty when
+    /// nothing does.
     pub findings: Vec<Finding>,
 }
 

@@ -71,31 +71,32 @@ impl CgroupVersion {
     }
 }
 
-/// One directory of the walk from the process's cgroup up to the hierarchy root. The limit
-/// and period are kept as the kernel wrote them (the report quotes them) and as numbers,
-/// parsed once by [`CgroupLevel::read`].
+/// One directory of the walk from the process's cgroup up to the hierarchy's root. The
+/// limit and period are kept as the kernel wrote them (the report quotes them), and as
+/// numbers.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CgroupLevel {
-    /// The cgroup path of this level, such as `/pod/ctr`; the root is `/`.
+    /// This level's cgroup path, such as `/pod/ctr`; the root is `/`.
     pub path: String,
-    /// The quota as read (`cpu.max` first field, or `cpu.cfs_quota_us`), when readable.
+    /// The quota as read (`cpu.max`'s first field, or `cpu.cfs_quota_us`): `150000`, `max`, `-1`;
+    /// absent without a readable limit file.
     pub limit: Option<String>,
-    /// The period as read (`cpu.max` second field, or `cpu.cfs_period_us`), when readable.
+    /// The period as read (`cpu.max`'s second field, or `cpu.cfs_period_us`), when readable.
     pub period: Option<String>,
     /// The quota in microseconds per period, when `limit` is an unsigned number (not `max`
     /// nor `-1`), parsed as std parses it.
     pub limit_us: Option<usize>,
     /// The period in microseconds, when `period` is an unsigned number.
     pub period_us: Option<usize>,
-    /// limit / period as a fraction of CPUs, when both are numbers and the period is not 0.
+    /// limit / period in CPUs, when both are numbers and the period is not 0.
     pub cpus: Option<f64>,
     /// Whether this level sets the effective quota (the tightest, nearest the leaf on ties).
     pub binds: bool,
-    /// The burst allowance in microseconds per period (`cpu.max.burst`, or
-    /// `cpu.cfs_burst_us`): read only where the level has a quota. std ignores it.
+    /// The burst allowance in microseconds per period (`cpu.max.burst` on v2, `cpu.cfs_burst_us` on
+    /// v1), read only where the level has a quota; std ignores it (`burst` in Lua).
     pub burst_us: Option<u64>,
-    /// Whether the limit file exists but could not be read (std: no limit here).
+    /// Whether the limit file exists but could not be read (counted as no limit, as std does).
     pub unreadable: bool,
 }
 
@@ -105,7 +106,7 @@ impl CgroupLevel {
         self.limit_us?.checked_div(self.period_us?)
     }
 
-    /// The burst allowance in CPUs, when it is positive over a usable period.
+    /// The burst allowance in CPUs, burst / period, when it is positive over a usable period.
     pub fn burst_cpus(&self) -> Option<f64> {
         let (burst, period) = (self.burst_us?, self.period_us?);
         (burst > 0 && period > 0).then(|| burst as f64 / period as f64)
@@ -142,28 +143,31 @@ impl CgroupLevel {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CgroupReport {
-    /// Which hierarchy `/proc/self/cgroup` pointed at.
+    /// Which hierarchy `/proc/self/cgroup` pointed at: 1 or 2.
     pub version: CgroupVersion,
-    /// The process's cgroup path, as in `/proc/self/cgroup`.
+    /// The process's cgroup path, as `/proc/self/cgroup` names it, such as `/kubepods/pod1/ctr`.
     pub path: String,
-    /// The hierarchy's mount point that was walked, when one was found.
+    /// The hierarchy's mount point that was walked; absent when no mounted cgroup filesystem shows
+    /// the process's cgroup.
     pub mount: Option<PathBuf>,
-    /// The levels walked, leaf first.
+    /// The levels walked, one per directory, leaf first.
     pub levels: Vec<CgroupLevel>,
-    /// Why the walk found nothing or stopped early, in std's terms, when it did.
+    /// Why the walk found nothing or stopped early, in std's terms, when it did (for example a v2
+    /// leaf without `cgroup.controllers`).
     pub note: Option<String>,
-    /// The leaf's CPU weight as read, when no level has a quota: `cpu.weight` on v2
-    /// (default 100), `cpu.shares` on v1 (default 1024). std ignores it.
+    /// The leaf's CPU weight as read, only when no level has a quota, and not for the machine's own
+    /// root cgroup: `cpu.weight` on v2 (default 100), `cpu.shares` on v1 (default 1024). std
+    /// ignores it.
     pub weight: Option<u64>,
-    /// On v1, when std searches `/proc/self/mountinfo` for the `cpu` hierarchy: the lines
-    /// of it std reads on every call.
+    /// On v1, when std finds the `cpu` hierarchy at neither usual path and searches
+    /// `/proc/self/mountinfo`: the lines of it std reads on every call.
     pub mountinfo_lines: Option<usize>,
-    /// The subtree of the hierarchy the walked mount shows (mountinfo's root field,
-    /// unescaped): `/` for the whole hierarchy. Known only where mountinfo was read; the
-    /// levels' paths are the cgroup's real paths below it.
+    /// The subtree of the hierarchy the walked mount shows (mountinfo's root field, unescaped),
+    /// known only where mountinfo was read: `/` for the whole hierarchy; the levels' paths are the
+    /// cgroup's real paths below it.
     pub mount_root: Option<String>,
-    /// Why no mounted cgroup filesystem shows the process's cgroup, when none does and
-    /// mountinfo could be read to say so.
+    /// Why no mounted cgroup filesystem shows the process's cgroup, when none does and mountinfo
+    /// could be read to say so.
     pub unshown: Option<Unshown>,
 }
 
@@ -209,7 +213,7 @@ impl Unshown {
         }
     }
 
-    /// What hides the mount, when one is hidden.
+    /// The later mount point that hides the mount, when one is hidden.
     pub fn hidden_by(&self) -> Option<&Path> {
         match self {
             Unshown::Hidden { by, .. } => Some(by),
@@ -217,7 +221,10 @@ impl Unshown {
         }
     }
 
-    /// The name Lua sees.
+    /// Which case it is, by the name Lua sees (`reason`): `"none-mounted"` (mountinfo lists no
+    /// mount of the hierarchy), `"hidden"` (a later mount hides every one),
+    /// `"outside-namespace-root"` (the cgroup lies outside this process's cgroup namespace root) or
+    /// `"elsewhere-only"` (the mounts show other subtrees).
     pub fn as_str(&self) -> &'static str {
         match self {
             Unshown::NoneMounted => Self::NAMES[0],
@@ -316,17 +323,38 @@ impl MissReason {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MissedCgroup {
-    /// Why std's lookup missed it.
+    /// Why std's lookup missed it: `"escaped-mount-point"` and `"escaped-root"` (mountinfo writes a
+    /// space as `\040`, std uses the text as written), `"shadowed"` (std takes a mount a later one
+    /// hides), `"first-line-only"` (std stops at the first fitting line), `"stopped-at"` (std stops
+    /// at a line it cannot parse), `"subtree"` (v2: `/sys/fs/cgroup` shows a subtree).
     pub reason: MissReason,
-    /// The mount point as mountinfo writes it (escaped); the report's `mount` is the same
-    /// unescaped.
+    /// The mount point as mountinfo writes it, escaped (`mount` in Lua); the walk's `mount` is the
+    /// same unescaped.
     pub listed_mount: String,
-    /// The walk there, as std would walk it.
+    /// The walk there, as std would walk it (`cgroup` in Lua).
     pub report: CgroupReport,
 }
 
+impl MissedCgroup {
+    /// The mount point std takes instead, as written, where it takes one.
+    pub fn taken(&self) -> Option<&str> {
+        self.reason.taken()
+    }
+
+    /// The later mount point that hides the one std takes, when it is hidden (`by` in Lua).
+    pub fn hidden_by(&self) -> Option<&Path> {
+        self.reason.hidden_by()
+    }
+
+    /// The line of mountinfo std stops reading at, when it stops early.
+    pub fn line(&self) -> Option<usize> {
+        self.reason.line()
+    }
+}
+
 impl CgroupReport {
-    /// The effective quota in CPUs (the tightest level), `None` when unlimited.
+    /// The effective quota in CPUs as a fraction (`1.5`), the tightest level's; absent when
+    /// unlimited.
     pub fn quota(&self) -> Option<f64> {
         self.levels.iter().filter_map(|l| l.cpus).reduce(f64::min)
     }

@@ -39,16 +39,16 @@ impl Membership {
         Membership::Unreadable,
     ];
 
-    /// The name Lua sees: "listed", "empty", "missing", "no-proc" or "unreadable"; `None`
-    /// when unknown.
+    /// The name Lua sees: "listed", "empty", "missing", "no-proc" or "unreadable" (in the
+    /// order of [`Membership::ALL`]); `None` when unknown.
     pub fn as_str(self) -> Option<&'static str> {
         match self {
             Membership::Unknown => None,
+            Membership::Listed => Some("listed"),
+            Membership::Empty => Some("empty"),
             Membership::Missing => Some("missing"),
             Membership::NoProc => Some("no-proc"),
             Membership::Unreadable => Some("unreadable"),
-            Membership::Empty => Some("empty"),
-            Membership::Listed => Some("listed"),
         }
     }
 }

@@ -42,9 +42,9 @@ pub use steal::{cpu_steal_now, CpuSteal, StealProbe, STEAL_SHARE_MIN};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UnreadableFile {
-    /// The file, as the probe read it (under the probe's roots).
+    /// The file, as the probe read it.
     pub path: PathBuf,
-    /// The error, such as "Permission denied (os error 13)".
+    /// The error, such as `Permission denied (os error 13)`.
     pub error: String,
 }
 

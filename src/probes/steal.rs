@@ -32,15 +32,15 @@ const CPUINFO_READ: usize = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CpuSteal {
-    /// The `steal` field, in clock ticks.
+    /// The `steal` column, in clock ticks (`ticks` in Lua).
     pub steal_ticks: u64,
-    /// All time in ticks: user, nice, system, idle, iowait, irq, softirq and steal (guest
-    /// time is already counted in user and nice).
+    /// All CPU time in ticks since boot: user, nice, system, idle, iowait, irq, softirq and steal;
+    /// guest time is already inside user and nice (`total` in Lua).
     pub total_ticks: u64,
 }
 
 impl CpuSteal {
-    /// Steal as a share of all CPU time since boot, 0 to 1.
+    /// Steal as a share of all CPU time since boot, 0 to 1: ticks / total.
     pub fn share(&self) -> f64 {
         if self.total_ticks == 0 {
             return 0.0;
