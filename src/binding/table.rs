@@ -98,11 +98,10 @@ macro_rules! serialize_field {
     };
 }
 
-/// The list. Each class: its doc, `Name for RustType, as this { fields }`, leaf classes
-/// first (a class names only classes above it); each field: `name: kind = value, LuaCATS
-/// type, doc;`, where `value` reads the field from `this` (an `Option` for values and
-/// texts, a `bool` for flags, an `Option<&T>` for tables, a `&[T]` for lists). The last
-/// class is what explain() returns.
+/// The list. Each class: `RustType, as this { fields }`, leaf classes first (a class names
+/// only classes above it); each field: `name: kind = value, "LuaCATS type";`, where `value`
+/// reads the field from `this` (an `Option` for values and texts, a `bool` for flags, an
+/// `Option<&T>` for tables, a `&[T]` for lists). The last class is what explain() returns.
 macro_rules! lua_tables {
     ($(
         $class:ident, as $this:ident {

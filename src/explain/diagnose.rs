@@ -514,8 +514,9 @@ fn cgroups_invisible(why: &Explanation) -> Option<String> {
              cgroupfs in the sandbox), so this process cannot see the cgroup it runs \
              in: a CPU limit on the sandbox is enforced outside it, and the CPUs counted, \
              {answer}, are the sandbox's vCPUs, which runsc sizes from the sandbox cgroup's \
-             cpuset or, with --cpu-num-from-quota, from the quota rounded up, at least 2; so {answer} may ignore the quota or round it \
-             up: {} to the sandbox's CPU limit, rounded down",
+             cpuset or, with --cpu-num-from-quota, from the quota rounded up, at least 2; so \
+             {answer} may ignore the quota or round it up: {} to the sandbox's CPU limit, \
+             rounded down",
             set_the_override("<threads>")
         ),
         Membership::NoProc => format!(

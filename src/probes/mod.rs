@@ -66,16 +66,12 @@ pub(crate) fn read_head(path: &Path, size: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// `/proc/self/mountinfo` (or a fixture) whole. The kernel's seq_file hands over about a
-/// page per `read` whatever the size asked: the buffer only saves growing it.
+/// `/proc/self/mountinfo` (or a fixture) whole, 64 KiB per `read`, until a read returns
+/// nothing: the kernel's seq_file hands over whole records, about a page per `read`
+/// whatever the size asked, so a short read is not the end (the size only saves growing
+/// the buffer).
 pub(crate) fn read_mountinfo(path: &Path) -> io::Result<Vec<u8>> {
-    read_in_chunks(path, 64 * 1024)
-}
-
-/// Reads a kernel file whole, `chunk` bytes per `read`, until a read returns nothing: for
-/// files made of records, such as mountinfo, where a read can stop short of the end.
-pub(crate) fn read_in_chunks(path: &Path, chunk: usize) -> io::Result<Vec<u8>> {
-    read_whole(path, chunk, Ends::AtEmptyRead)
+    read_whole(path, 64 * 1024, Ends::AtEmptyRead)
 }
 
 /// When a file's content ends.

@@ -12,7 +12,10 @@ pub fn repo_root() -> &'static Path {
 /// What `make` exports for the integration tests; they never call make themselves.
 fn from_make(variable: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| {
-        panic!("{variable} is unset: run the integration tests through `make test`, which builds what they load and exports it")
+        panic!(
+            "{variable} is unset: run the integration tests through `make test`, which builds \
+             what they load and exports it"
+        )
     })
 }
 
