@@ -49,8 +49,10 @@ fn main() -> ExitCode {
 /// Each generated file with what it must hold.
 fn generate() -> Result<Vec<(&'static str, String)>, String> {
     let source = Source::read(Path::new("src"))?;
-    let classes = list(&read("src/binding/table.rs")?)?;
-    let findings = finding_table(&read("src/explain/finding.rs")?)?;
+    let classes = classes
+        .parse2(source.macro_body("lua_tables!")?)
+        .map_err(|e| format!("src/binding/table.rs: the list: {e}"))?;
+    let findings = finding_table(source.macro_body("finding_table")?)?;
     let docs = documented(&classes, &source, &findings)?;
     let reference = splice(
         &read(REFERENCE)?,
@@ -90,37 +92,22 @@ fn read(path: impl AsRef<Path>) -> Result<String, String> {
 
 // ---- the field list --------------------------------------------------------------------
 
-/// One class of the list: its Rust type, the name its fields' values bind it to, its fields.
+/// One class of the list: its Rust type and its fields.
 struct Class {
     name: String,
     fields: Vec<Field>,
 }
 
-/// One field: its Lua name, whether it holds a table or a list of them, the member of the
-/// class's type its value is read from, and its LuaCATS type as the list writes it.
+/// One field: its Lua name, the member of the class's type its value is read from, and its
+/// LuaCATS type as the list writes it.
 struct Field {
     name: String,
     source: String,
     lua_type: String,
 }
 
-/// The classes of the `lua_tables!` invocation in table.rs.
-fn list(file: &str) -> Result<Vec<Class>, String> {
-    let file = syn::parse_file(file).map_err(|e| format!("src/binding/table.rs: {e}"))?;
-    let tokens = file
-        .items
-        .iter()
-        .find_map(|item| match item {
-            Item::Macro(item) if item.mac.path.is_ident("lua_tables") => {
-                Some(item.mac.tokens.clone())
-            }
-            _ => None,
-        })
-        .ok_or("src/binding/table.rs has no lua_tables! list")?;
-    classes.parse2(tokens).map_err(|e| format!("src/binding/table.rs: the list: {e}"))
-}
-
-/// `Type, as binding { name: kind[(Class)] = value, "LuaCATS type"; ... }` ...
+/// The `lua_tables!` list in table.rs: `Type, as binding { name: kind[(Class)] = value,
+/// "LuaCATS type"; ... }` ...
 fn classes(input: ParseStream) -> syn::Result<Vec<Class>> {
     let mut classes = Vec::new();
     while !input.is_empty() {
@@ -213,18 +200,7 @@ struct FindingRow {
 
 /// The rows of `finding_table!` in finding.rs: `Variant, "code", Severity, rule, when: "...",
 /// says: "...";`.
-fn finding_table(file: &str) -> Result<Vec<FindingRow>, String> {
-    let file = syn::parse_file(file).map_err(|e| format!("src/explain/finding.rs: {e}"))?;
-    let tokens = file
-        .items
-        .iter()
-        .find_map(|item| match item {
-            Item::Macro(item) if item.ident.as_ref().is_some_and(|i| i == "finding_table") => {
-                Some(item.mac.tokens.clone())
-            }
-            _ => None,
-        })
-        .ok_or("src/explain/finding.rs has no finding_table!")?;
+fn finding_table(tokens: TokenStream) -> Result<Vec<FindingRow>, String> {
     let tokens = flat(tokens);
     let text = |token: &TokenTree| -> Option<String> {
         let literal = syn::parse2::<LitStr>(token.clone().into_token_stream()).ok()?;
@@ -241,8 +217,7 @@ fn finding_table(file: &str) -> Result<Vec<FindingRow>, String> {
                 TokenTree::Ident(severity) => severity.to_string().to_lowercase(),
                 _ => return None,
             };
-            let says = tokens.get(at + 4).filter(|t| is(t, "says"))?;
-            let _ = says;
+            tokens.get(at + 4).filter(|t| is(t, "says"))?;
             Some(FindingRow {
                 code: text(tokens.get(at - 6)?)?,
                 severity,
@@ -261,12 +236,15 @@ fn finding_table(file: &str) -> Result<Vec<FindingRow>, String> {
 // ---- the rustdoc -----------------------------------------------------------------------
 
 /// What the crate's source says: each type's doc, each member's (field, method, constant)
-/// doc, and the string literals in each method and constant.
+/// doc, the string literals in each method and constant, and each macro's body: a
+/// definition's by its name (`finding_table`), an invocation's by its name and `!`
+/// (`lua_tables!`).
 #[derive(Default)]
 struct Source {
     types: HashMap<String, String>,
     members: HashMap<(String, String), String>,
     strings: HashMap<(String, String), Vec<String>>,
+    macros: HashMap<String, TokenStream>,
 }
 
 impl Source {
@@ -278,6 +256,11 @@ impl Source {
             source.add(&file.items);
         }
         Ok(source)
+    }
+
+    /// A macro's body by its name.
+    fn macro_body(&self, name: &str) -> Result<TokenStream, String> {
+        self.macros.get(name).cloned().ok_or(format!("no macro {name} under src/"))
     }
 
     fn add(&mut self, items: &[Item]) {
@@ -316,6 +299,15 @@ impl Source {
                     if let Some((_, items)) = &item.content {
                         self.add(items);
                     }
+                }
+                Item::Macro(item) => {
+                    // a definition by its name, an invocation by its name and `!`
+                    let name = match (&item.ident, item.mac.path.get_ident()) {
+                        (Some(defined), _) => defined.to_string(),
+                        (None, Some(invoked)) => format!("{invoked}!"),
+                        (None, None) => continue,
+                    };
+                    self.macros.insert(name, item.mac.tokens.clone());
                 }
                 _ => {}
             }
