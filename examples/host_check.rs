@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
 use mlua::{Lua, LuaOptions, StdLib};
 
 const PROBE: &str = r#"
@@ -24,27 +24,21 @@ fn main() -> std::process::ExitCode {
     };
     let std_count = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(-1);
     let lua_version = Lua::new().globals().get::<String>("_VERSION").unwrap_or_default();
-    let trial = |name: &str, check: Box<dyn FnOnce() -> Result<(), String> + Send>| {
-        Trial::test(format!("{lua_version}: {name}"), move || check().map_err(Failed::from))
-    };
+    let name = |check: &str| format!("{lua_version}: {check}");
     let real = module_dir.clone();
     let trials = vec![
-        trial(
-            "Lua::unsafe_new() loads the real .so",
-            Box::new(move || loads_real_module(&real, std_count)),
-        ),
-        trial(
-            "safe mode cannot load C modules",
-            Box::new(move || safe_mode_refuses_c_modules(&module_dir)),
-        ),
-        trial(
-            "safe mode requires the module through register",
-            Box::new(move || registered(std_count)),
-        ),
-        trial(
-            "4 threads, each with its own state, agree",
-            Box::new(move || four_threads(std_count)),
-        ),
+        Trial::test(name("Lua::unsafe_new() loads the real .so"), move || {
+            Ok(loads_real_module(&real, std_count)?)
+        }),
+        Trial::test(name("safe mode cannot load C modules"), move || {
+            Ok(safe_mode_refuses_c_modules(&module_dir)?)
+        }),
+        Trial::test(name("safe mode requires the module through register"), move || {
+            Ok(registered(std_count)?)
+        }),
+        Trial::test(name("4 threads, each with its own state, agree"), move || {
+            Ok(four_threads(std_count)?)
+        }),
     ];
     if libtest_mimic::run(&Arguments::from_args(), trials).has_failed() {
         std::process::ExitCode::FAILURE
