@@ -35,14 +35,10 @@ source scripts/tap.sh
 # The CPUs this process's affinity mask allows: nproc without the OpenMP variables, which
 # would otherwise cap (OMP_THREAD_LIMIT) or replace (OMP_NUM_THREADS) its answer.
 allowed_cpus() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
-# Whether CPUID says a hypervisor is present: the kernel's flag, read from outside any
-# case. explain() reads steal only there, so the steal cases expect cpu-steal only there.
-hypervisor() { grep -qw hypervisor /proc/cpuinfo 2>/dev/null && echo 1; }
-# Both are read once, by the lane, before any case; the processes a lane starts for a case
-# (a layout namespace, a VM's case) get them from it, as the case saw them.
+# Read once, by the lane, before any case; the processes a lane starts for a case (a
+# layout namespace, a VM's case) get it from it, as the case saw it.
 NCPU=${KUMO_CASE_NCPU:-$(allowed_cpus)}
-HYPERVISOR=${KUMO_CASE_HYPERVISOR-$(hypervisor)}
-export KUMO_CASE_NCPU=$NCPU KUMO_CASE_HYPERVISOR=$HYPERVISOR
+export KUMO_CASE_NCPU=$NCPU
 
 # ---- the words every setup may use, in both phases -------------------------------------
 # runtimes RUNTIME...: the runtimes this case runs in, instead of CASE_RUNTIMES.

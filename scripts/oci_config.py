@@ -7,8 +7,7 @@ spec (`runc spec`) and a list of settings:
 
 SETTING: quota=US (per 100000 us), cpus=LIST, shares=N, cgroupns (a private cgroup
 namespace), nocgroupmount (no cgroupfs at /sys/fs/cgroup), seccomp (sched_getaffinity
-answers EPERM), stat=FILE (bind-mounted read-only at /proc/stat, as LXCFS does),
-args=A,B,... (the process), env=NAME=VALUE, cwd=DIR, writable (a read-write root). Any
+answers EPERM), args=A,B,... (the process), env=NAME=VALUE, cwd=DIR, writable (a read-write root). Any
 other setting is an error: a mistyped one must not leave a case running unconfigured.
 """
 import json
@@ -52,11 +51,6 @@ def main(spec, out, cgroups_path, settings):
             process["cwd"] = value
         elif name == "writable":
             config["root"]["readonly"] = False
-        elif name == "stat":
-            config["mounts"].append(
-                {"destination": "/proc/stat", "type": "bind", "source": value,
-                 "options": ["rbind", "ro"]}
-            )
         else:
             sys.exit(f"oci_config.py: unknown setting {setting!r}")
     with open(out, "w") as f:

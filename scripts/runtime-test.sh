@@ -39,9 +39,7 @@ build_programs || fail_lane "runtime lane" "the programs could not be built"
 ROOT=$BUNDLE/rootfs
 KUMO=$PWD/$ROOT/kumo              # the bundle's /kumo, as the host sees it
 RUNSC_STATE=$PWD/$WORK/runsc-state
-NEUTRAL_STAT=$PWD/$WORK/stat      # no steal: this machine's own shows in no case
 rm -rf "$WORK" && mkdir -p "$ROOT"/{proc,sys,dev,tmp} || fail_lane "runtime lane" "mkdir $ROOT failed"
-printf 'cpu  10000 0 2000 88000 0 0 0 0 0 0\n' >"$NEUTRAL_STAT"
 add_busybox "$ROOT" || fail_lane "runtime lane" "could not copy busybox"
 add_kumo_tree "$ROOT" || fail_lane "runtime lane" "could not lay out the programs"
 (cd "$BUNDLE" && runc spec && mv config.json spec.json) || fail_lane "runtime lane" "runc spec failed"
@@ -66,8 +64,7 @@ oci_settings() {
 # a failed write leaves no config behind for the case to run with.
 config_for() { # SETTING...
   rm -f "$BUNDLE/config.json"
-  python3 scripts/oci_config.py "$BUNDLE/spec.json" "$BUNDLE/config.json" "$CGROUPS_PATH" \
-    "stat=$NEUTRAL_STAT" "$@"
+  python3 scripts/oci_config.py "$BUNDLE/spec.json" "$BUNDLE/config.json" "$CGROUPS_PATH" "$@"
 }
 
 # A real v1 cpu cgroup with QUOTA_US per 100000 µs, or unlimited.
@@ -111,12 +108,12 @@ lane_enter_all() { # RUNTIME...
       fi ;;
     firejail)
       "${taskset[@]}" firejail --quiet --noprofile --seccomp.drop=sched_getaffinity \
-        --seccomp-error-action=EPERM --bind="$NEUTRAL_STAT,/proc/stat" \
+        --seccomp-error-action=EPERM \
         sh "$KUMO/probe-all" "$KUMO" "$@" 2>&1 ;;
     bwrap)
       make_cgroup "$case_dir" "$outer" || { echo "could not make the case's cgroup"; return; }
       sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$CG/cpu/$case_dir" \
-        bwrap --bind / / --proc /proc --dev /dev --tmpfs /sys/fs/cgroup --ro-bind "$NEUTRAL_STAT" /proc/stat \
+        bwrap --bind / / --proc /proc --dev /dev --tmpfs /sys/fs/cgroup \
         sh "$KUMO/probe-all" "$KUMO" "$@" 2>&1 ;;
     *) echo "no runtime '$RUNTIME'" ;;
   esac

@@ -64,13 +64,6 @@ override() { OVERRIDE=$1; }
 real_v1() { REAL_V1="$*"; }
 # real_v1_wrap CMD...: the programs of a real_v1 scenario run through CMD, once in the cgroup.
 real_v1_wrap() { REAL_V1_WRAP="$*"; }
-# proc_stat TEXT / proc_cpuinfo TEXT: what /proc/stat and /proc/cpuinfo will say, as LXCFS
-# presents them to a container.
-proc_stat() { ! in_layout || { printf -- "$1" >"$STAGE/stat" && BIND_STAT=1; }; }
-proc_cpuinfo() { ! in_layout || { printf -- "$1" >"$STAGE/cpuinfo" && BIND_CPUINFO=1; }; }
-# Every scenario runs with this /proc/stat unless it lays out its own: no steal, so that this
-# machine's own steal, whatever it is, shows in no scenario.
-NEUTRAL_STAT='cpu  10000 0 2000 88000 0 0 0 0 0 0\n'
 
 lane_reset() { PIN='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' HOST_FLAGS='' HOST_BETWEEN=''; }
 
@@ -90,7 +83,7 @@ scenario_setup() { # NAME
 # ---- inside the namespace --------------------------------------------------------------
 exec_in_layout() { # NAME CMD...
   local name=$1; shift
-  PHASE=layout STAGE=$(mktemp -d) DROP_DAC='' BIND_MOUNTINFO='' BIND_STAT='' BIND_CPUINFO=''
+  PHASE=layout STAGE=$(mktemp -d) DROP_DAC='' BIND_MOUNTINFO=''
   lane_reset
   mount -t tmpfs kumo-scenario "$CG" || exit 97
   # any layout step that fails ends the run, so the scenario's checks fail with its message
@@ -99,9 +92,6 @@ exec_in_layout() { # NAME CMD...
   set +e
   [ -e "$STAGE/cgroup" ] && { mount --bind "$STAGE/cgroup" "/proc/$$/cgroup" || exit 97; }
   [ -n "$BIND_MOUNTINFO" ] && { mount --bind "$STAGE/mountinfo" "/proc/$$/mountinfo" || exit 97; }
-  [ -n "$BIND_STAT" ] || printf -- "$NEUTRAL_STAT" >"$STAGE/stat"
-  mount --bind "$STAGE/stat" /proc/stat || exit 97
-  [ -n "$BIND_CPUINFO" ] && { mount --bind "$STAGE/cpuinfo" /proc/cpuinfo || exit 97; }
   local prefix=()
   [ -n "$PIN" ] && prefix+=(taskset -c "$PIN")
   if [ -n "$OVERRIDE" ]; then prefix+=(env "KUMO_AVAILABLE_PARALLELISM=$OVERRIDE"); else unset KUMO_AVAILABLE_PARALLELISM; fi
@@ -170,16 +160,10 @@ run_real_v1() { # CMD...
   for setting in $REAL_V1; do
     echo "${setting#*=}" >"$dir/${setting%%=*}" || { rmdir "$dir"; return 97; }
   done
-  local stat
-  stat=$(mktemp) && printf -- "$NEUTRAL_STAT" >"$stat" || return 97
-  # in a mount namespace of its own, for the neutral /proc/stat
   # shellcheck disable=SC2086
   (unset KUMO_AVAILABLE_PARALLELISM; export KUMO_SCENARIO_CGROUP=$dir
-   unshare -m --propagation private sh -c \
-    'mount --bind "$1" /proc/stat && echo $$ > "$2/cgroup.procs" && shift 2 && exec "$@"' \
-    sh "$stat" "$dir" $REAL_V1_WRAP "$@")
+   sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" $REAL_V1_WRAP "$@")
   local code=$?
-  rm -f "$stat"
   rmdir "$dir" || echo "# could not remove $dir" >&2
   return $code
 }

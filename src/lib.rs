@@ -80,11 +80,11 @@ mod probes;
 pub use binding::{build_module, register, MODULE_NAME, VERSION};
 pub use error::{Error, OverrideProblem};
 pub use explain::explain;
-pub use explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+pub use explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source, TakenOn};
 pub use explain::finding::{Finding, FindingCode, Severity};
 pub use parallelism::{available_parallelism, parse_override};
 pub use probes::{
-    Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, MissReason,
-    MissedCgroup, UnreadableFile, Unshown, PROC_CGROUP_INIT_INO,
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, Fault, Membership, MissReason,
+    MissedCgroup, Throttling, UnreadableFile, Unshown, PROC_CGROUP_INIT_INO,
 };
 pub use variable::{OVERRIDE_MAX, OVERRIDE_VAR};

@@ -2,12 +2,16 @@
 //!
 //! Pure Rust with no Lua types and no probes. Every call asks again: cgroup limits and
 //! affinity masks change while a process runs, and the override may be changed by the
-//! host. The one thing kept is the process's first answer and when it came, for explain()'s
-//! `changed-since-first-call`: pools are sized from it.
+//! host. The one thing kept is each thread's first answer, the process's first, and what
+//! each was taken under, for explain()'s `changed-since-first-call`: pools are sized from
+//! them. Answers are per thread (std counts the calling thread's mask), so a later answer is
+//! held against the same thread's first, or against the process's only where that was
+//! taken under the same mask.
 
+use std::cell::Cell;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::{Error, OverrideProblem};
 use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
@@ -17,8 +21,8 @@ use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 /// `KUMO_AVAILABLE_PARALLELISM`, when set to a valid count, is the answer. Unset, empty or
 /// only whitespace, it is ignored and the answer is [`std::thread::available_parallelism`],
 /// which honours cgroup v1 and v2 CPU quotas (the tightest ancestor, floored, at least 1)
-/// and the calling thread's CPU affinity mask. The process's first answer is kept, with
-/// when it came, for explain()'s `changed-since-first-call`.
+/// and the calling thread's CPU affinity mask. The calling thread's first answer and the
+/// process's are kept, with when they came, for explain()'s `changed-since-first-call`.
 ///
 /// # Errors
 /// [`Error::InvalidOverride`] when the variable holds anything but a whole number from 1 to
@@ -31,27 +35,83 @@ use crate::variable::{OVERRIDE_MAX, OVERRIDE_VAR};
 /// # Ok::<(), kumo_parallelism::Error>(())
 /// ```
 pub fn available_parallelism() -> Result<NonZeroUsize, Error> {
-    let count = match read_override()? {
-        Some(count) => count,
-        None => std_parallelism()?,
+    let (count, by_override) = match read_override()? {
+        Some(count) => (count, true),
+        None => (std_parallelism()?, false),
     };
-    note_answer(count);
+    note_answer(count, by_override);
     Ok(count)
 }
 
-/// The first answer this process got from [`available_parallelism`] or `explain()`, and
-/// when: what pools sized at start were sized for.
-static FIRST_ANSWER: OnceLock<(NonZeroUsize, Instant)> = OnceLock::new();
+/// Words in std's 1024-CPU affinity set (glibc's `cpu_set_t`).
+const STD_MASK_WORDS: usize = 1024 / libc::c_ulong::BITS as usize;
 
-/// Keeps `count` as the process's first answer, where there is none yet: one atomic load
-/// once it is kept.
-pub(crate) fn note_answer(count: NonZeroUsize) {
-    FIRST_ANSWER.get_or_init(|| (count, Instant::now()));
+/// The calling thread's affinity mask as std reads it, with std's 1024-CPU set.
+pub(crate) type StdMask = [libc::c_ulong; STD_MASK_WORDS];
+
+/// What an answer was taken under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Basis {
+    /// The override gave it: no mask counts.
+    Override,
+    /// std gave it, counting this mask; `None` where the kernel refused std's set (std then
+    /// counts the online CPUs).
+    Detection(Option<StdMask>),
 }
 
-/// The process's first answer and how long ago it came, if it has had one.
-pub(crate) fn first_answer() -> Option<(NonZeroUsize, Duration)> {
-    FIRST_ANSWER.get().map(|(count, taken)| (*count, taken.elapsed()))
+/// An answer, when it was taken, and under what.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answer {
+    pub(crate) count: NonZeroUsize,
+    pub(crate) taken: Instant,
+    pub(crate) basis: Basis,
+}
+
+thread_local! {
+    /// The calling thread's first answer. A plain value with nothing to drop: no exit hook is
+    /// registered for the thread, so a host can still unload the module.
+    static THREAD_FIRST: Cell<Option<Answer>> = const { Cell::new(None) };
+}
+
+/// The process's first answer: what pools sized at start were sized for.
+static PROCESS_FIRST: OnceLock<Answer> = OnceLock::new();
+
+/// Keeps `count` as the calling thread's first answer, and the process's, where there is none
+/// yet. Once the thread has one, this is a thread-local read; the first answer from detection
+/// on each thread reads that thread's mask once (one `sched_getaffinity`); the override path
+/// makes no system call.
+pub(crate) fn note_answer(count: NonZeroUsize, by_override: bool) {
+    THREAD_FIRST.with(|first| {
+        if first.get().is_none() {
+            let basis = if by_override { Basis::Override } else { Basis::Detection(std_mask()) };
+            let answer = Answer { count, taken: Instant::now(), basis };
+            first.set(Some(answer));
+            PROCESS_FIRST.get_or_init(|| answer);
+        }
+    });
+}
+
+/// The calling thread's first answer and the process's, where they have been taken.
+pub(crate) fn first_answers() -> (Option<Answer>, Option<Answer>) {
+    (THREAD_FIRST.with(Cell::get), PROCESS_FIRST.get().copied())
+}
+
+/// The calling thread's mask as std reads it; `None` where the kernel refuses std's set or
+/// denies the call.
+#[cfg(target_os = "linux")]
+pub(crate) fn std_mask() -> Option<StdMask> {
+    let mut words: StdMask = [0; STD_MASK_WORDS];
+    // SAFETY: the buffer holds size_of_val(&words) writable bytes.
+    let rc = unsafe {
+        libc::sched_getaffinity(0, std::mem::size_of_val(&words), words.as_mut_ptr().cast())
+    };
+    (rc == 0).then_some(words)
+}
+
+/// Elsewhere std counts no mask of this kind.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn std_mask() -> Option<StdMask> {
+    None
 }
 
 /// Std's answer, with its failure turned into [`Error::Detection`].
@@ -116,13 +176,29 @@ fn classify_non_number(trimmed: &[u8]) -> OverrideProblem {
     }
 }
 
-/// Quotes a value for a message: printable text as is, everything else escaped,
-/// so that a stray control byte or a broken encoding is visible in the error.
+/// The most of a value's escaped text a message quotes, in bytes: a longer value is cut
+/// there, with its length named, so that a file pasted into the variable makes no message of
+/// its size.
+pub(crate) const QUOTE_MAX: usize = 100;
+
+/// Quotes a value for a message: printable text as is, everything else escaped, so that a
+/// stray control byte or a broken encoding is visible in the error. A value whose escaped
+/// text is longer than [`QUOTE_MAX`] bytes is cut, on a whole character or escape: its start,
+/// quoted, then `… (N bytes)`.
 pub(crate) fn quote(raw: &[u8]) -> String {
-    match std::str::from_utf8(raw) {
-        Ok(text) => format!("\"{}\"", text.escape_debug()),
-        Err(_) => format!("\"{}\"", raw.escape_ascii()),
+    let escaped: Vec<String> = match std::str::from_utf8(raw) {
+        Ok(text) => text.chars().map(|c| c.escape_debug().to_string()).collect(),
+        Err(_) => raw.iter().map(|b| b.escape_ascii().to_string()).collect(),
+    };
+    let mut quoted = String::from("\"");
+    for piece in &escaped {
+        if quoted.len() - 1 + piece.len() > QUOTE_MAX {
+            return format!("{quoted}\"… ({} bytes)", raw.len());
+        }
+        quoted.push_str(piece);
     }
+    quoted.push('"');
+    quoted
 }
 
 #[cfg(test)]
@@ -207,5 +283,24 @@ mod tests {
         assert!(rejected(b"a\x01b").1.contains("\"a\\u{1}b\""));
         // the quote shows the value as set, surrounding whitespace included
         assert!(rejected(b" 1.5 ").1.contains("\" 1.5 \""));
+    }
+
+    #[test]
+    fn a_long_value_is_cut_with_its_length_named() {
+        let long = "x".repeat(100_000);
+        assert_eq!(quote(long.as_bytes()), format!("\"{}\"… (100000 bytes)", &long[..QUOTE_MAX]));
+        let message = rejected(long.as_bytes()).1;
+        assert!(message.len() <= 512, "{} bytes", message.len());
+        // escapes are never cut in two, and their count is of the escaped text
+        let controls = vec![1u8; 30_000];
+        let cut = quote(&controls);
+        assert_eq!(cut, format!("\"{}\"… (30000 bytes)", "\\u{1}".repeat(QUOTE_MAX / 5)));
+        // a short value is quoted whole, and the longest that fits too
+        let fits = "y".repeat(QUOTE_MAX);
+        assert_eq!(quote(fits.as_bytes()), format!("\"{fits}\""));
+        assert!(quote(format!("{fits}y").as_bytes()).ends_with("… (101 bytes)"));
+        // a value that is not UTF-8 is cut on whole \\xNN escapes
+        let bytes = vec![0xffu8; 1000];
+        assert_eq!(quote(&bytes), format!("\"{}\"… (1000 bytes)", "\\xff".repeat(QUOTE_MAX / 4)));
     }
 }

@@ -1,5 +1,6 @@
-//! Many threads, each with its own Lua state, calling at once; and a thread that changes
-//! its own CPU affinity while the others call. Nothing is shared but the process.
+//! Many threads, each with its own Lua state, calling at once; a thread that changes its own
+//! CPU affinity while the others call; and the first answers held like with like, whichever
+//! thread asked first, each order in a process of its own. Nothing is shared but the process.
 
 mod support;
 
@@ -82,7 +83,7 @@ fn a_thread_that_pins_itself_sees_its_own_mask_while_others_call() {
                 .load("local a = require('kumo_parallelism').explain().affinity return a.count, a.cpus")
                 .eval()
                 .unwrap();
-            // its smaller answer is its own pinning, not a change since the first answer
+            // its smaller answer is its own pinning, and a change since its own first answer
             let codes: String = lua
                 .load(
                     "local codes = {} for _, f in ipairs(require('kumo_parallelism').explain().findings) \
@@ -91,7 +92,7 @@ fn a_thread_that_pins_itself_sees_its_own_mask_while_others_call() {
                 .eval()
                 .unwrap();
             assert!(codes.contains("thread-pinned"), "{codes}");
-            assert!(!codes.contains("changed-since-first-call"), "{codes}");
+            assert!(codes.contains("changed-since-first-call"), "{codes}");
             (before, after, mask)
         })
     };
@@ -116,4 +117,87 @@ fn a_thread_that_pins_itself_sees_its_own_mask_while_others_call() {
     }
     // the process as a whole keeps its mask
     assert_eq!(kumo_parallelism::available_parallelism().unwrap().get() as i64, expected);
+}
+
+/// The finding codes of `explain()` in `lua`, and its value.
+fn explained(lua: &Lua) -> (i64, Vec<String>) {
+    lua.load(
+        "local why = require('kumo_parallelism').explain() local codes = {} \
+         for _, f in ipairs(why.findings) do codes[#codes + 1] = f.code end return why.value, codes",
+    )
+    .eval()
+    .expect("explain()")
+}
+
+/// Runs `body` in a fresh process: this test binary again, with only the test `name`, so that
+/// the process's first answer is the one the test takes. The test passes there or fails here.
+fn in_a_fresh_process(name: &str, body: impl FnOnce()) {
+    if std::env::var_os("KUMO_FRESH_PROCESS").is_some() {
+        return body();
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture"])
+        .env("KUMO_FRESH_PROCESS", "1")
+        .output()
+        .expect("run the test binary again");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && text.contains("1 passed"), "{text}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pinned_worker_first_is_no_change_for_the_thread_that_asks_next() {
+    in_a_fresh_process("a_pinned_worker_first_is_no_change_for_the_thread_that_asks_next", || {
+        let expected = baseline();
+        let cpu = support::first_of_two_allowed_cpus();
+        // a worker pinned to one CPU takes the process's first answer, its state kept open
+        let (worker_answer, _kept) = std::thread::spawn(move || {
+            pin_calling_thread_to(cpu);
+            let lua = state();
+            (answer(&lua), lua)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(worker_answer, 1);
+        // this thread, never pinned, asks next: nothing changed for it
+        let lua = state();
+        let (value, codes) = explained(&lua);
+        assert_eq!(value, expected);
+        assert!(!codes.iter().any(|c| c == "changed-since-first-call"), "{codes:?}");
+        // then it narrows its own mask: its own answer changed since its first
+        pin_calling_thread_to(cpu);
+        let (value, codes) = explained(&lua);
+        assert_eq!(value, 1);
+        assert!(codes.iter().any(|c| c == "changed-since-first-call"), "{codes:?}");
+    });
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_worker_that_pins_itself_after_the_first_answer_is_pinned_not_changed() {
+    in_a_fresh_process(
+        "a_worker_that_pins_itself_after_the_first_answer_is_pinned_not_changed",
+        || {
+            let expected = baseline();
+            let cpu = support::first_of_two_allowed_cpus();
+            // this thread takes the process's first answer, its state kept open
+            let lua = state();
+            assert_eq!(answer(&lua), expected);
+            // a worker pins itself, then asks for the first time
+            let (value, codes) = std::thread::spawn(move || {
+                pin_calling_thread_to(cpu);
+                explained(&state())
+            })
+            .join()
+            .unwrap();
+            assert_eq!(value, 1);
+            assert!(codes.iter().any(|c| c == "thread-pinned"), "{codes:?}");
+            assert!(!codes.iter().any(|c| c == "changed-since-first-call"), "{codes:?}");
+            // the first thread again: nothing changed for it
+            let (value, codes) = explained(&lua);
+            assert_eq!(value, expected);
+            assert!(!codes.iter().any(|c| c == "changed-since-first-call"), "{codes:?}");
+        },
+    );
 }

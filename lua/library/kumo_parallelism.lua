@@ -32,22 +32,22 @@ function kumo_parallelism.explain() end
 ---@field override kumo_parallelism.OverrideSetting? `KUMO_AVAILABLE_PARALLELISM` as set; absent when it is unset.
 ---@field affinity kumo_parallelism.Affinity? The calling thread's CPU affinity mask; absent when it cannot be read, or not on Linux.
 ---@field affinity_error string? Why the calling thread's mask could not be read, when it could not.
+---@field affinity_fault "permission"|"descriptors"|"memory"|"io"|nil What kind of fault `affinity_error` is, when the mask could not be read.
 ---@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the calling thread's mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as `sched_getaffinity` would answer it: the kernel's word on the mask std could not get.
 ---@field process_affinity kumo_parallelism.Affinity? The mask of the process's main thread, to compare with the calling thread's.
----@field online integer? What std's fallback counts, read only when the calling thread's mask cannot be used, since only then does std count it: `sysconf(_SC_NPROCESSORS_ONLN)`, the online CPUs (`/sys/devices/system/cpu/online`) under glibc; under musl, which asks `sched_getaffinity` itself, 1 when that fails. Absent otherwise, when unknown, or not on Linux.
+---@field online integer? What std's fallback counts, `sysconf(_SC_NPROCESSORS_ONLN)`, asked only when std cannot use the calling thread's mask, since only then does std count it (glibc answers the online CPUs; musl asks `sched_getaffinity` itself and answers 1 when that fails). Absent otherwise, when it fails, or not on Linux.
 ---@field possible_cpus integer? The CPUs the kernel may ever have (`nr_cpu_ids`: the highest id in `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's mask does not fit the 1024-CPU set std passes to `sched_getaffinity`, which the kernel then refuses; absent otherwise, or when the file cannot be read.
 ---@field std integer? std's own answer; absent when std failed.
 ---@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`).
 ---@field derived integer? The number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not.
 ---@field membership "listed"|"empty"|"missing"|"no-proc"|"unreadable"|nil What `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`.
 ---@field cgroup kumo_parallelism.CgroupReport? The cgroup hierarchy std walks; absent without cgroup information.
----@field unreadable kumo_parallelism.UnreadableFile[] cgroup files std would read that exist but could not be read (std counts each as no limit); empty when none.
+---@field unreadable kumo_parallelism.UnreadableFile[] Files std reads that exist but could not be read (std counts each as no limit); empty when none.
+---@field probe_unreadable kumo_parallelism.UnreadableFile[] Files explain() reads for itself, which std never reads, that exist but could not be read (`/proc/self/ns/cgroup`, `cpu.stat`, mountinfo on cgroup v2): the answer does not depend on them, only what explain() can say; empty when none.
 ---@field cgroup2_elsewhere kumo_parallelism.CgroupReport? A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it.
 ---@field std_missed kumo_parallelism.MissedCgroup? The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does not count its quota.
----@field hypervisor boolean? Whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only when the steal is at least 1%, absent otherwise and without x86 flags.
----@field steal kumo_parallelism.CpuSteal? Steal time since boot, from `/proc/stat`'s `cpu` line; read only where a hypervisor may be present (CPUID's hypervisor bit on x86; always elsewhere).
 ---@field cgroup_namespace integer? The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835 (`PROC_CGROUP_INIT_INO`) is the kernel's initial one. Absent when the link cannot be read.
----@field first_answer kumo_parallelism.FirstAnswer? The first answer this process got, and how long ago.
+---@field first_answer kumo_parallelism.FirstAnswer? The calling thread's first answer, how long ago, and what it was taken under; where this thread had none before this call, the process's first, from another thread.
 ---@field findings kumo_parallelism.Finding[] What in these facts misleads and what to change, in the order of the codes; empty when nothing does.
 
 ---`KUMO_AVAILABLE_PARALLELISM` as set.
@@ -60,21 +60,26 @@ function kumo_parallelism.explain() end
 ---@field count integer How many CPUs the mask allows.
 ---@field cpus string The mask as a compact list, such as `0-3,8`.
 
----A kernel file that std would read, which exists but could not be read. std counts what it would have said as "no limit", so the answer may be larger than intended.
+---A kernel file that exists but could not be read.
 ---@class kumo_parallelism.UnreadableFile
 ---@field path string The file, as the probe read it.
 ---@field error string The error, such as `Permission denied (os error 13)`.
+---@field fault "permission"|"descriptors"|"memory"|"io" What kind of fault the error is.
 
----Time the hypervisor took from this guest since boot, from `/proc/stat`'s `cpu` line.
----@class kumo_parallelism.CpuSteal
----@field ticks integer The `steal` column, in clock ticks.
----@field total integer All CPU time in ticks since boot: user, nice, system, idle, iowait, irq, softirq and steal; guest time is already inside user and nice.
----@field share number Steal as a share of all CPU time since boot, 0 to 1: ticks / total.
-
----The first answer this process got (from `available_parallelism()` or `explain()`): what pools sized at start were sized for.
+---The first answer `available_parallelism()` or `explain()` gave the calling thread, or, where this thread had none before, the process's first, from another thread: what pools sized at start were sized for, and what it was taken under.
 ---@class kumo_parallelism.FirstAnswer
----@field count integer The first answer `available_parallelism()` or `explain()` gave this process.
+---@field count integer The answer.
 ---@field age number How long ago it was taken; in Lua and JSON, in seconds.
+---@field taken_on "this-thread"|"another-thread" Which thread took it: `"this-thread"`, or `"another-thread"` where the calling thread had no answer before this call.
+---@field override true? Whether `KUMO_AVAILABLE_PARALLELISM` gave it.
+---@field cpus string? The affinity mask std counted for it, such as `0-3`: the mask of the thread that took it, with std's 1024-CPU set; absent where the override gave it, or where std could not read the mask.
+
+---How often a cgroup's own quota held it back, since the cgroup was created: the kernel's counters in its `cpu.stat`.
+---@class kumo_parallelism.Throttling
+---@field periods integer `nr_periods`: the quota periods in which the cgroup had threads that ran.
+---@field throttled integer `nr_throttled`: the periods in which it used up its quota, so that its threads waited for the next period.
+---@field time number How long its threads waited in all: `throttled_usec` on v2, `throttled_time` (in nanoseconds) on v1; in Lua and JSON, in seconds.
+---@field share number The share of periods that were throttled, 0 to 1: throttled / periods.
 
 ---Why no mounted cgroup filesystem shows the process's cgroup.
 ---@class kumo_parallelism.Unshown
@@ -92,6 +97,7 @@ function kumo_parallelism.explain() end
 ---@field burst integer? The burst allowance in microseconds per period (`cpu.max.burst` on v2, `cpu.cfs_burst_us` on v1), read only where the level has a quota; std ignores it.
 ---@field burst_cpus number? The burst allowance in CPUs, burst / period, when it is positive over a usable period.
 ---@field unreadable true? Whether the limit file exists but could not be read (counted as no limit, as std does).
+---@field throttling kumo_parallelism.Throttling? How often this level's own quota held the cgroup back since it was created (`cpu.stat`), read only where the level has a quota; absent without one, or when the file cannot be read or lacks the counters. std ignores it.
 
 ---What the cgroup hierarchy says about this process's CPUs.
 ---@class kumo_parallelism.CgroupReport
@@ -117,7 +123,7 @@ function kumo_parallelism.explain() end
 
 ---One condition explain() found; `Explanation::findings` lists them in the order of `FindingCode`.
 ---@class kumo_parallelism.Finding
----@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"thread-pinned"|"affinity-unreadable"|"std-missed-affinity"|"cgroup-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"cpu-steal"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" Which condition, such as `quota-floored`.
+---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"cpu-throttled"|"thread-pinned"|"affinity-unreadable"|"std-missed-affinity"|"cgroup-unreadable"|"probe-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" Which condition, such as `quota-floored`.
 ---@field severity "warning"|"note" How much it claims, its code's: a warning says the facts read show the number off or unreliable now; a note is a caveat no process can check from inside, or a cost.
 ---@field text string What it means here, with its numbers, and what to change.
 

@@ -14,7 +14,7 @@ use std::num::NonZeroUsize;
 use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting};
 use crate::explain::finding::Finding;
 use crate::probes::{
-    Affinity, CgroupLevel, CgroupReport, CpuSteal, MissedCgroup, UnreadableFile, Unshown,
+    Affinity, CgroupLevel, CgroupReport, MissedCgroup, Throttling, UnreadableFile, Unshown,
 };
 
 /// What a field holds, for the tests of the binding: the classes are listed below.
@@ -155,17 +155,22 @@ lua_tables! {
     UnreadableFile, as file {
         path: text = Some(file.path.to_string_lossy()), "string";
         error: text = Some(&file.error), "string";
-    }
-
-    CpuSteal, as steal {
-        ticks: value = Some(steal.steal_ticks), "integer";
-        total: value = Some(steal.total_ticks), "integer";
-        share: value = Some(steal.share()), "number";
+        fault: text = Some(file.fault.as_str()), "one_of:Fault";
     }
 
     FirstAnswer, as first {
         count: value = Some(first.count.get()), "integer";
         age: value = Some(first.age.as_secs_f64()), "number";
+        taken_on: text = Some(first.taken_on.as_str()), "one_of:TakenOn";
+        override: flag = first.by_override, "true?";
+        cpus: text = first.cpus.as_deref(), "string?";
+    }
+
+    Throttling, as throttling {
+        periods: value = Some(throttling.periods), "integer";
+        throttled: value = Some(throttling.throttled), "integer";
+        time: value = Some(throttling.time.as_secs_f64()), "number";
+        share: value = Some(throttling.share()), "number";
     }
 
     Unshown, as unshown {
@@ -183,6 +188,7 @@ lua_tables! {
         burst: value = level.burst_us, "integer?";
         burst_cpus: value = level.burst_cpus(), "number?";
         unreadable: flag = level.unreadable, "true?";
+        throttling: table(Throttling) = level.throttling.as_ref(), "kumo_parallelism.Throttling?";
     }
 
     CgroupReport, as cgroup {
@@ -220,6 +226,8 @@ lua_tables! {
             "kumo_parallelism.OverrideSetting?";
         affinity: table(Affinity) = why.affinity.as_ref(), "kumo_parallelism.Affinity?";
         affinity_error: text = why.affinity_error.as_deref(), "string?";
+        affinity_fault: text = why.affinity_fault.map(|fault| fault.as_str()),
+            "one_of:Fault|nil";
         status_affinity: table(Affinity) = why.status_affinity.as_ref(),
             "kumo_parallelism.Affinity?";
         process_affinity: table(Affinity) = why.process_affinity.as_ref(),
@@ -232,12 +240,12 @@ lua_tables! {
         membership: text = why.membership.as_str(), "one_of:Membership|nil";
         cgroup: table(CgroupReport) = why.cgroup.as_ref(), "kumo_parallelism.CgroupReport?";
         unreadable: list(UnreadableFile) = &why.unreadable, "kumo_parallelism.UnreadableFile[]";
+        probe_unreadable: list(UnreadableFile) = &why.probe_unreadable,
+            "kumo_parallelism.UnreadableFile[]";
         cgroup2_elsewhere: table(CgroupReport) = why.cgroup2_elsewhere.as_ref(),
             "kumo_parallelism.CgroupReport?";
         std_missed: table(MissedCgroup) = why.std_missed.as_ref(),
             "kumo_parallelism.MissedCgroup?";
-        hypervisor: value = why.hypervisor, "boolean?";
-        steal: table(CpuSteal) = why.steal.as_ref(), "kumo_parallelism.CpuSteal?";
         cgroup_namespace: value = why.cgroup_namespace, "integer?";
         first_answer: table(FirstAnswer) = why.first_answer.as_ref(),
             "kumo_parallelism.FirstAnswer?";

@@ -12,11 +12,11 @@ use mlua::{Function, IntoLua, Lua, Table, Value};
 
 use crate::binding::table::{class, Kind};
 use crate::binding::{build_module, MODULE_NAME};
-use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+use crate::explain::explanation::{Explanation, FirstAnswer, OverrideSetting, Source, TakenOn};
 use crate::explain::finding::{Finding, FindingCode, Severity};
 use crate::probes::{
-    Affinity, CgroupLevel, CgroupReport, CgroupVersion, CpuSteal, Membership, MissReason,
-    MissedCgroup, UnreadableFile, Unshown,
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, Fault, Membership, MissReason,
+    MissedCgroup, Throttling, UnreadableFile, Unshown,
 };
 
 /// The committed type file, which tools/docgen writes from the list (`make docs`).
@@ -38,6 +38,11 @@ fn everything() -> Explanation {
     cgroup.levels.push(CgroupLevel {
         burst_us: Some(50000),
         unreadable: true,
+        throttling: Some(Throttling {
+            periods: 16,
+            throttled: 4,
+            time: Duration::from_micros(1_780_000),
+        }),
         ..CgroupLevel::read("/pod/ctr".into(), Some("150000".into()), Some("100000".into()))
     });
     cgroup.mark_binding_level();
@@ -49,6 +54,7 @@ fn everything() -> Explanation {
         override_setting: Some(OverrideSetting { raw: "x".into(), error: Some("bad".into()) }),
         affinity: Some(mask(2)),
         affinity_error: Some("EPERM".into()),
+        affinity_fault: Some(Fault::Permission),
         status_affinity: Some(mask(3)),
         process_affinity: Some(mask(4)),
         online: Some(2),
@@ -62,15 +68,25 @@ fn everything() -> Explanation {
             report: cgroup.clone(),
         }),
         cgroup: Some(cgroup),
-        unreadable: vec![UnreadableFile { path: "/x/cpu.max".into(), error: "EIO".into() }],
-        hypervisor: Some(true),
-        steal: Some(CpuSteal { steal_ticks: 1, total_ticks: 100 }),
+        unreadable: vec![UnreadableFile {
+            path: "/x/cpu.max".into(),
+            error: "EIO".into(),
+            fault: Fault::Io,
+        }],
+        probe_unreadable: vec![UnreadableFile {
+            path: "/x/cpu.stat".into(),
+            error: "EMFILE".into(),
+            fault: Fault::Descriptors,
+        }],
         cgroup_namespace: Some(crate::probes::PROC_CGROUP_INIT_INO),
         derived: NonZeroUsize::new(1),
         std_again: NonZeroUsize::new(1),
         first_answer: Some(FirstAnswer {
             count: NonZeroUsize::new(2).unwrap(),
             age: Duration::from_millis(1500),
+            taken_on: TakenOn::AnotherThread,
+            by_override: true,
+            cpus: Some("0-1".into()),
         }),
         findings: vec![Finding { code: FindingCode::QuotaFloored, text: "floored".into() }],
     }
@@ -149,6 +165,12 @@ fn the_type_unions_are_the_rust_enums() {
     assert!(file.contains("---@field source \"override\"|\"cgroup\"|\"affinity\"|\"online\" "));
     let membership = "\"listed\"|\"empty\"|\"missing\"|\"no-proc\"|\"unreadable\"|nil";
     assert!(file.contains(&format!("---@field membership {membership} ")));
+    let union =
+        |names: &[&str]| names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join("|");
+    let faults = union(&Fault::NAMES);
+    assert!(file.contains(&format!("---@field fault {faults} ")), "{file}");
+    assert!(file.contains(&format!("---@field affinity_fault {faults}|nil ")), "{file}");
+    assert!(file.contains(&format!("---@field taken_on {} ", union(&TakenOn::NAMES))), "{file}");
 }
 
 #[test]
@@ -201,10 +223,25 @@ fn every_value_reaches_lua_in_its_place() {
     assert_eq!(text("cgroup2_elsewhere.levels.1.limit"), "150000");
     assert_eq!(text("unreadable.1.path"), "/x/cpu.max");
     assert_eq!(text("unreadable.1.error"), "EIO");
-    assert_eq!(get("hypervisor"), Value::Boolean(true));
-    assert_eq!((int("steal.ticks"), int("steal.total"), num("steal.share")), (1, 100, 0.01));
+    assert_eq!(text("unreadable.1.fault"), "io");
+    assert_eq!(text("probe_unreadable.1.path"), "/x/cpu.stat");
+    assert_eq!(text("probe_unreadable.1.fault"), "descriptors");
+    assert_eq!(text("affinity_fault"), "permission");
+    assert_eq!(
+        (int("cgroup.levels.1.throttling.periods"), int("cgroup.levels.1.throttling.throttled")),
+        (16, 4)
+    );
+    assert_eq!(
+        (num("cgroup.levels.1.throttling.time"), num("cgroup.levels.1.throttling.share")),
+        (1.78, 0.25)
+    );
     assert_eq!(int("cgroup_namespace"), 4026531835);
     assert_eq!((int("first_answer.count"), num("first_answer.age")), (2, 1.5));
+    assert_eq!(
+        (text("first_answer.taken_on"), text("first_answer.cpus")),
+        ("another-thread".into(), "0-1".into())
+    );
+    assert_eq!(get("first_answer.override"), Value::Boolean(true));
     assert_eq!(text("cgroup.mount_root"), "/");
     assert_eq!(
         (text("cgroup.unshown.reason"), text("cgroup.unshown.mount")),
@@ -225,13 +262,12 @@ fn every_value_reaches_lua_in_its_place() {
         override_setting: None,
         affinity: None,
         cgroup: None,
-        steal: None,
         first_answer: None,
         cgroup_namespace: Some(u64::MAX),
         ..everything()
     };
     let t = table_of(&lua, bare);
-    for key in ["override", "affinity", "cgroup", "steal", "first_answer"] {
+    for key in ["override", "affinity", "cgroup", "first_answer"] {
         assert_eq!(t.raw_get::<Value>(key).unwrap(), Value::Nil, "{key}");
     }
     assert_eq!(t.raw_get::<Value>("cgroup_namespace").unwrap(), Value::Number(u64::MAX as f64));

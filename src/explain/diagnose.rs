@@ -6,14 +6,15 @@
 
 use std::path::Path;
 
-use super::explanation::{Explanation, Source};
+use super::explanation::{Explanation, Source, TakenOn};
 use super::finding::{finding_table, Finding, FindingCode};
 use super::format::{age, cpus};
 use super::kubernetes;
 use super::std_rule::derive;
+use crate::parallelism::quote;
 use crate::probes::{
-    Affinity, CgroupLevel, CgroupReport, CgroupVersion, Membership, MissReason, StdFallback,
-    UnreadableFile, Unshown, PROC_CGROUP_INIT_INO, STD_FALLBACK, STEAL_SHARE_MIN, SYS_CPU_POSSIBLE,
+    Affinity, CgroupLevel, CgroupReport, CgroupVersion, Fault, Membership, MissReason,
+    UnreadableFile, Unshown, PROC_CGROUP_INIT_INO, SYS_CPU_POSSIBLE,
 };
 use crate::variable::OVERRIDE_VAR;
 
@@ -82,9 +83,9 @@ fn override_replaces_detection(why: &Explanation) -> Option<String> {
     let setting = why.override_setting.as_ref().filter(|setting| setting.error.is_none())?;
     let count = why.value.filter(|_| why.source == Source::Override)?;
     Some(format!(
-        "{OVERRIDE_VAR}={:?} replaces detection: the answer is {count}, and {}; unset it to \
+        "{OVERRIDE_VAR}={} replaces detection: the answer is {count}, and {}; unset it to \
          follow this machine's CPUs and cgroup limits",
-        setting.raw,
+        quote(setting.raw.as_bytes()),
         detection_now(why)
     ))
 }
@@ -217,37 +218,61 @@ fn thread_pinned(why: &Explanation) -> Option<String> {
     })
 }
 
-fn affinity_unreadable(why: &Explanation) -> Option<String> {
-    affinity_unreadable_under(why, STD_FALLBACK)
+/// What a fault is, in words a person reads: on reading a file, or, with `call`, on a system
+/// call.
+fn fault_words(fault: Fault, call: bool) -> &'static str {
+    match (fault, call) {
+        (Fault::Permission, false) => "this user, or the sandbox's policy, may not read it",
+        (Fault::Permission, true) => "the sandbox's policy denies the call",
+        (Fault::Descriptors, _) => {
+            "no file descriptor was left, the process's own (ulimit -n) or the system's \
+             (fs.file-max)"
+        }
+        (Fault::Memory, _) => "the kernel could not allocate memory for it",
+        (Fault::Io, _) => "an I/O or kernel error",
+    }
 }
 
-/// affinity-unreadable as std's fallback counts under this C library.
-fn affinity_unreadable_under(why: &Explanation, fallback: StdFallback) -> Option<String> {
-    let error = why.affinity_error.as_ref()?;
-    let counted = match (fallback, why.online) {
-        (StdFallback::OnlineCpus, Some(n)) => {
-            format!("the {} online were counted instead", cpus(n))
+/// What to do about a fault on reading a file, or, with `call`, on a system call.
+fn fault_remedy(fault: Fault, call: bool) -> &'static str {
+    match (fault, call) {
+        (Fault::Permission, false) => {
+            "let this user read it (the file's mode, or the sandbox's AppArmor, SELinux or \
+             seccomp policy)"
         }
-        (StdFallback::OnlineCpus, None) => "the online CPUs were counted instead".to_owned(),
-        (StdFallback::MuslSysconf, n) => format!(
-            "std counted what musl's sysconf answers then, {}: it asks sched_getaffinity itself \
-             and answers 1 when that fails",
-            n.map_or("1".to_owned(), |n| n.to_string())
-        ),
+        (Fault::Permission, true) => "allow sched_getaffinity in the sandbox's seccomp profile",
+        (Fault::Descriptors, _) => {
+            "raise the open-file limit (ulimit -n, systemd's LimitNOFILE=, fs.file-max) or find \
+             the descriptor leak; the fault passes, so ask again once descriptors are free"
+        }
+        (Fault::Memory, _) => {
+            "the fault passes under memory pressure, so ask again once memory is free"
+        }
+        (Fault::Io, _) => "ask again; if the error stays, the kernel's log (dmesg) may say why",
+    }
+}
+
+/// "Permission denied (os error 13): this user ... may not read it": an error and its kind.
+fn fault_detail(error: &str, fault: Fault, call: bool) -> String {
+    format!("{error}: {}", fault_words(fault, call))
+}
+
+fn affinity_unreadable(why: &Explanation) -> Option<String> {
+    let (error, fault) = (why.affinity_error.as_ref()?, why.affinity_fault?);
+    let counted = match why.online {
+        Some(n) => format!("what sysconf(_SC_NPROCESSORS_ONLN) answers, {n},"),
+        None => "what sysconf(_SC_NPROCESSORS_ONLN) answers".to_owned(),
     };
-    let lead =
-        format!("the calling thread's CPU affinity mask could not be read ({error}), so {counted}");
+    let remedy = fault_remedy(fault, true);
+    let lead = format!(
+        "the calling thread's CPU affinity mask could not be read (sched_getaffinity: {}), so \
+         std counted {counted} instead of the CPUs this thread may run on",
+        fault_detail(error, fault, true)
+    );
     // the kernel's own text for the mask (those of its CPUs online), and std's answer with it
     let Some(mask) = why.status_affinity.as_ref() else {
-        let may = match fallback {
-            StdFallback::OnlineCpus => {
-                "the answer may overcount if this process is confined \
-                                        to fewer CPUs"
-            }
-            StdFallback::MuslSysconf => "the answer may undercount",
-        };
         return Some(format!(
-            "{lead}; {may}: allow sched_getaffinity in the sandbox, or {}",
+            "{lead}; the answer may be off, and nothing here says by how much: {remedy}, or {}",
             set_the_override("<threads>")
         ));
     };
@@ -256,36 +281,37 @@ fn affinity_unreadable_under(why: &Explanation, fallback: StdFallback) -> Option
         cpus(mask.count),
         mask.cpus
     );
-    let would_give = derive(why.cgroup.as_ref(), Some(mask), why.online).map(|(count, _)| count);
+    let usable = Affinity { fits_std_set: true, ..mask.clone() };
+    let would_give = derive(why.cgroup.as_ref(), Some(&usable), why.online).map(|(n, _)| n);
     Some(match (would_give, why.std) {
-        (Some(count), Some(std)) if count != std => {
-            let off = if count < std { "overcounts" } else { "undercounts" };
-            format!(
-                "{lead}; {listed}, with which std would answer {count}, so the answer, {std}, \
-                 {off}: allow sched_getaffinity in the sandbox, or {}",
-                set_the_override(count)
-            )
-        }
         _ if !mask.fits_std_set => format!(
             "{lead}; {listed}, which std could not count even where sched_getaffinity is \
              allowed: this kernel may have more than 1024 CPUs (see std-missed-affinity)"
         ),
-        _ => format!(
-            "{lead}; {listed}, which gives the same answer: allow sched_getaffinity in the \
-             sandbox so that it stays so"
-        ),
+        (Some(count), Some(std)) if count != std => {
+            let off = if count < std { "overcounts" } else { "undercounts" };
+            format!(
+                "{lead}; {listed}, with which std would answer {count}, so the answer, {std}, \
+                 {off}: {remedy}, or {}",
+                set_the_override(count)
+            )
+        }
+        _ => {
+            format!("{lead}; {listed}, which gives the same answer: {remedy}, so that it stays so")
+        }
     })
 }
 
 fn std_missed_affinity(why: &Explanation) -> Option<String> {
-    std_missed_affinity_under(why, STD_FALLBACK)
-}
-
-/// std-missed-affinity as std's fallback counts under this C library.
-fn std_missed_affinity_under(why: &Explanation, fallback: StdFallback) -> Option<String> {
     // the mask std could not get: the calling thread's, else the kernel's text for it
-    let mask = why.affinity.as_ref().or(why.status_affinity.as_ref());
-    let mask = mask.filter(|mask| !mask.fits_std_set && mask.count > 0)?;
+    let (mask, read) = match (&why.affinity, &why.status_affinity) {
+        (Some(mask), _) => (mask, true),
+        (None, Some(listed)) => (listed, false),
+        (None, None) => return None,
+    };
+    if mask.fits_std_set || mask.count == 0 {
+        return None;
+    }
     let std = why.std?;
     let usable = Affinity { fits_std_set: true, ..mask.clone() };
     let (count, _) = derive(why.cgroup.as_ref(), Some(&usable), why.online)?;
@@ -296,14 +322,26 @@ fn std_missed_affinity_under(why: &Explanation, fallback: StdFallback) -> Option
         Some(n) => format!("this kernel may have {} ({SYS_CPU_POSSIBLE})", cpus(n)),
         None => "this kernel may have more than 1024 CPUs".to_owned(),
     };
-    let counted = match (fallback, why.online) {
-        (StdFallback::OnlineCpus, Some(n)) => format!("counted the {} online instead", cpus(n)),
-        (StdFallback::OnlineCpus, None) => "counted the online CPUs instead".to_owned(),
-        (StdFallback::MuslSysconf, _) => {
-            "took musl's sysconf instead, which asks sched_getaffinity the same way and \
-             answers 1 when it fails"
-                .to_owned()
-        }
+    let counted = match why.online {
+        Some(n) => format!("what sysconf(_SC_NPROCESSORS_ONLN) answers, {n}"),
+        None => "what sysconf(_SC_NPROCESSORS_ONLN) answers".to_owned(),
+    };
+    let (refused, which) = if read {
+        (
+            "the kernel refuses std's call (EINVAL) whatever the mask",
+            "the calling thread's mask, read with a set sized for the possible CPUs, allows"
+                .to_owned(),
+        )
+    } else {
+        (
+            "the kernel would refuse std's call (EINVAL) whatever the mask, where the call is \
+             not denied as it is here",
+            format!(
+                "the calling thread's mask cannot be read here ({}), and \
+                 /proc/thread-self/status lists in Cpus_allowed_list, of those online,",
+                why.affinity_error.as_deref().unwrap_or("denied")
+            ),
+        )
     };
     let quota = match why.cgroup.as_ref().and_then(CgroupReport::whole_quota) {
         Some(quota) => format!(" under the quota of {}", quota.max(1)),
@@ -312,9 +350,8 @@ fn std_missed_affinity_under(why: &Explanation, fallback: StdFallback) -> Option
     let off = if count < std { "overcounts" } else { "undercounts" };
     Some(format!(
         "{possible}, more than the 1024 of the fixed set std passes to sched_getaffinity, so \
-         the kernel refuses std's call (EINVAL) whatever the mask, and std {counted}; the \
-         calling thread's mask allows {} ({}), with which std's own rule gives {count}{quota}, \
-         so the answer, {std}, {off}: {}",
+         {refused}, and std counted {counted}; {which} {} ({}), with which std's own rule \
+         gives {count}{quota}, so the answer, {std}, {off}: {}",
         cpus(mask.count),
         mask.cpus,
         set_the_override(count)
@@ -322,22 +359,55 @@ fn std_missed_affinity_under(why: &Explanation, fallback: StdFallback) -> Option
 }
 
 fn cgroup_unreadable(why: &Explanation) -> Vec<String> {
-    why.unreadable.iter().map(unreadable_file).collect()
+    why.unreadable.iter().map(|file| unreadable_file(why, file)).collect()
 }
 
-fn unreadable_file(file: &UnreadableFile) -> String {
+fn unreadable_file(why: &Explanation, file: &UnreadableFile) -> String {
     let counted = match file.path.file_name().and_then(|name| name.to_str()) {
         Some("cgroup") => "no cgroup at all, so no quota",
         Some("mountinfo") => "no cpu hierarchy, so no quota",
         _ => "that level as unlimited",
     };
+    let answer = why.std.map_or("the answer".to_owned(), |count| format!("the answer, {count},"));
     format!(
-        "{} exists but could not be read ({}), so std counted {counted}; the answer may \
-         overcount: let this user read it, or {}",
+        "{} exists but could not be read ({}), so std counted {counted}: {answer} is what this \
+         fault made of it, whatever the limits are, and may overcount: {}, or {}",
         file.path.display(),
-        file.error,
+        fault_detail(&file.error, file.fault, false),
+        fault_remedy(file.fault, false),
         set_the_override("<threads>")
     )
+}
+
+fn probe_unreadable(why: &Explanation) -> Vec<String> {
+    why.probe_unreadable
+        .iter()
+        .map(|file| {
+            let unknown = match file.path.file_name().and_then(|name| name.to_str()) {
+                Some("cpu.stat") => format!(
+                    "it cannot tell whether the quota at {} throttles this process",
+                    file.path.parent().unwrap_or(Path::new("?")).display()
+                ),
+                Some("mountinfo") => "it cannot tell whether a cgroup2 mount other than \
+                                      /sys/fs/cgroup shows a quota std misses, nor why no \
+                                      mount shows this cgroup"
+                    .to_owned(),
+                Some("cgroup") if file.path.ends_with("ns/cgroup") => {
+                    "it cannot tell whether this process is in a cgroup namespace of its own, \
+                     where a parent's quota would be invisible"
+                        .to_owned()
+                }
+                _ => "what it would say is missing from this report".to_owned(),
+            };
+            format!(
+                "explain() could not read {} ({}), a file std does not read, so {unknown}; \
+                 the answer does not depend on it: {}",
+                file.path.display(),
+                fault_detail(&file.error, file.fault, false),
+                fault_remedy(file.fault, false)
+            )
+        })
+        .collect()
 }
 
 /// "/docker/abc" where it is, and the mount's own unescaped path.
@@ -568,41 +638,101 @@ fn probe_mismatch(why: &Explanation) -> Option<String> {
     })
 }
 
+/// What the current answer was taken under: the override, or std's count of the calling
+/// thread's mask as std's 1024-CPU set shows it (`None` where std could not read it).
+fn current_basis(why: &Explanation) -> (bool, Option<&str>) {
+    let mask = why.affinity.as_ref().filter(|mask| mask.fits_std_set).map(|mask| &*mask.cpus);
+    (why.source == Source::Override, mask)
+}
+
 fn changed_since_first_call(why: &Explanation) -> Option<String> {
-    // a thread that pinned itself answers for its own CPUs: thread-pinned says so, and a
-    // smaller answer there is no change
-    if thread_pinned(why).is_some() {
-        return None;
-    }
     let first = why.first_answer.as_ref()?;
     let now = why.value.filter(|&now| now != first.count)?;
+    // a file or call std reads failed: the fault, not the limits, may have made the difference
+    // (cgroup-unreadable and affinity-unreadable say so)
+    if !why.unreadable.is_empty() || why.affinity_error.is_some() {
+        return None;
+    }
+    let (by_override, mask) = current_basis(why);
+    let same_mask = !first.by_override && !by_override && first.cpus.as_deref() == mask;
+    let whose = match first.taken_on {
+        TakenOn::ThisThread => format!("this thread's first answer was {}", first.count),
+        // like with like only: another thread's answer under another mask says nothing here
+        TakenOn::AnotherThread if same_mask || (first.by_override && by_override) => format!(
+            "the process's first answer, taken on another thread{}, was {}",
+            first
+                .cpus
+                .as_deref()
+                .map(|cpus| format!(" under the same mask ({cpus})"))
+                .unwrap_or_default(),
+            first.count
+        ),
+        TakenOn::AnotherThread => return None,
+    };
+    let cause = match (first.by_override, by_override) {
+        (true, true) => format!("{OVERRIDE_VAR} was changed since"),
+        (true, false) => format!("{OVERRIDE_VAR} was unset since"),
+        (false, true) => format!("{OVERRIDE_VAR} was set since"),
+        (false, false) if same_mask => "the affinity mask is the same, so a cgroup quota, the \
+                                        cgroup or the CPUs online changed (an in-place pod \
+                                        resize, runc update, a move to another cgroup, a CPU \
+                                        taken offline)"
+            .to_owned(),
+        (false, false) => format!(
+            "this thread's affinity mask was {} then and is {} now (sched_setaffinity, \
+             taskset -p), which std counts",
+            first.cpus.as_deref().unwrap_or("unreadable"),
+            mask.unwrap_or("unreadable")
+        ),
+    };
     Some(format!(
-        "the answer is {now} now, but the first answer this process got was {}, {} ago: \
-         thread pools sized at start are sized for {} (an in-place pod resize, runc update, \
-         a CPU taken offline or a move to another cgroup changes the number under a running \
-         process); resize them to {now}, or restart the process",
-        first.count,
+        "the answer is {now} now, but {whose}, {} ago: {cause}; thread pools sized then are \
+         sized for {}: resize them to {now}, or restart the process",
         age(first.age),
         first.count
     ))
 }
 
-fn cpu_steal(why: &Explanation) -> Option<String> {
-    let steal = why.steal.filter(|steal| steal.share() >= STEAL_SHARE_MIN)?;
-    let flag = match why.hypervisor {
-        Some(true) => " (its CPUs carry the hypervisor flag)",
-        _ => "",
-    };
-    Some(format!(
-        "this machine is a virtual machine whose hypervisor took {:.1}% of its CPU time since \
-         boot ({} of {} ticks, the steal column of /proc/stat){flag}: the CPUs counted may \
-         be shared with other guests, so fewer may really be there for this one; {} to size \
-         for what this guest really gets",
-        steal.share() * 100.0,
-        steal.steal_ticks,
-        steal.total_ticks,
-        set_the_override("<threads>")
-    ))
+/// The share of a level's periods throttled from which `cpu-throttled` is reported: the
+/// threshold of the Kubernetes monitoring mixin's CPUThrottlingHigh alert (25%).
+pub(crate) const THROTTLED_SHARE_MIN: f64 = 0.25;
+/// The periods a level must have run in for its share to count: a second of running at the
+/// kernel's default 100 ms period, so that one unlucky period is no finding.
+pub(crate) const THROTTLED_PERIODS_MIN: u64 = 10;
+
+fn cpu_throttled(why: &Explanation) -> Vec<String> {
+    let Some(cgroup) = why.cgroup.as_ref() else { return Vec::new() };
+    let answer = why.value.map_or("the answer".to_owned(), |count| format!("the answer, {count},"));
+    cgroup
+        .levels
+        .iter()
+        .filter_map(|level| {
+            let (quota, throttling) = (level.cpus?, level.throttling?);
+            if throttling.periods < THROTTLED_PERIODS_MIN
+                || throttling.share() < THROTTLED_SHARE_MIN
+            {
+                return None;
+            }
+            Some(format!(
+                "the kernel throttled the cgroup {}, whose quota is {} ({}), in {} of the {} \
+                 periods it ran in ({:.0}%), {:.2} s in all, counted since the cgroup was \
+                 created: its threads wanted more CPU time than the quota gives, and waited for \
+                 the next period; threads beyond the quota only wait, and pools sized from \
+                 {answer} run at least one thread each (kumod's readyq, smtpsrv, logging and \
+                 more): use fewer threads per pool (KUMOD_<POOL>_THREADS), or a larger quota \
+                 at {}; the counts only grow, so ask again later to see whether the throttling \
+                 goes on",
+                level.path,
+                cpus(quota),
+                setting_at(level),
+                throttling.throttled,
+                throttling.periods,
+                throttling.share() * 100.0,
+                throttling.time.as_secs_f64(),
+                level.path
+            ))
+        })
+        .collect()
 }
 
 fn mountinfo_scan(why: &Explanation) -> Option<String> {

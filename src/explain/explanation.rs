@@ -7,7 +7,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use super::finding::Finding;
-use crate::probes::{Affinity, CgroupReport, CpuSteal, Membership, MissedCgroup, UnreadableFile};
+use crate::probes::{Affinity, CgroupReport, Fault, Membership, MissedCgroup, UnreadableFile};
 
 /// What decided the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,11 +15,13 @@ use crate::probes::{Affinity, CgroupReport, CpuSteal, Membership, MissedCgroup, 
 pub enum Source {
     /// `KUMO_AVAILABLE_PARALLELISM` is set (and valid, or the value is an error).
     Override,
-    /// A cgroup quota below the CPUs the affinity mask allows.
+    /// A cgroup quota below the CPUs std counts without it: those the affinity mask allows, or
+    /// those its fallback counts where std cannot read the mask.
     Cgroup,
     /// The calling thread's CPU affinity mask.
     Affinity,
-    /// The online CPU count, because the affinity mask could not be read.
+    /// std's fallback, `sysconf(_SC_NPROCESSORS_ONLN)`, where std could not read the calling
+    /// thread's mask (denied, or refused for more than 1024 possible CPUs).
     Online,
 }
 
@@ -49,15 +51,50 @@ pub struct OverrideSetting {
     pub error: Option<String>,
 }
 
-/// The first answer this process got (from `available_parallelism()` or `explain()`): what
-/// pools sized at start were sized for.
+/// Which thread took a first answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TakenOn {
+    /// The thread that asks.
+    ThisThread,
+    /// Another thread of the process: the thread that asks had no answer before.
+    AnotherThread,
+}
+
+impl TakenOn {
+    /// Every kind's name, as Lua sees it, in the order of the variants (`as_str` indexes it,
+    /// so a new variant does not compile until its name is here).
+    pub const NAMES: [&'static str; 2] = ["this-thread", "another-thread"];
+
+    /// The name Lua sees: `"this-thread"`, or `"another-thread"` where the thread that asks had
+    /// no answer before.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TakenOn::ThisThread => Self::NAMES[0],
+            TakenOn::AnotherThread => Self::NAMES[1],
+        }
+    }
+}
+
+/// The first answer `available_parallelism()` or `explain()` gave the calling thread, or, where
+/// this thread had none before, the process's first, from another thread: what pools sized at
+/// start were sized for, and what it was taken under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FirstAnswer {
-    /// The first answer `available_parallelism()` or `explain()` gave this process.
+    /// The answer.
     pub count: NonZeroUsize,
     /// How long ago it was taken; in Lua and JSON, in seconds.
     pub age: Duration,
+    /// Which thread took it: `"this-thread"`, or `"another-thread"` where the calling thread had no
+    /// answer before this call.
+    pub taken_on: TakenOn,
+    /// Whether `KUMO_AVAILABLE_PARALLELISM` gave it (`override` in Lua).
+    pub by_override: bool,
+    /// The affinity mask std counted for it, such as `0-3`: the mask of the thread that took it,
+    /// with std's 1024-CPU set; absent where the override gave it, or where std could not read the
+    /// mask.
+    pub cpus: Option<String>,
 }
 
 /// Why `available_parallelism()` is what it is: what [`explain`](crate::explain) returns.
@@ -77,16 +114,18 @@ pub struct Explanation {
     pub affinity: Option<Affinity>,
     /// Why the calling thread's mask could not be read, when it could not.
     pub affinity_error: Option<String>,
+    /// What kind of fault `affinity_error` is, when the mask could not be read.
+    pub affinity_fault: Option<Fault>,
     /// `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the calling thread's
     /// mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs
     /// as `sched_getaffinity` would answer it: the kernel's word on the mask std could not get.
     pub status_affinity: Option<Affinity>,
     /// The mask of the process's main thread, to compare with the calling thread's.
     pub process_affinity: Option<Affinity>,
-    /// What std's fallback counts, read only when the calling thread's mask cannot be used, since
-    /// only then does std count it: `sysconf(_SC_NPROCESSORS_ONLN)`, the online CPUs
-    /// (`/sys/devices/system/cpu/online`) under glibc; under musl, which asks `sched_getaffinity`
-    /// itself, 1 when that fails. Absent otherwise, when unknown, or not on Linux.
+    /// What std's fallback counts, `sysconf(_SC_NPROCESSORS_ONLN)`, asked only when std cannot use
+    /// the calling thread's mask, since only then does std count it (glibc answers the online CPUs;
+    /// musl asks `sched_getaffinity` itself and answers 1 when that fails). Absent otherwise, when
+    /// it fails, or not on Linux.
     pub online: Option<usize>,
     /// The CPUs the kernel may ever have (`nr_cpu_ids`: the highest id in
     /// `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's mask does
@@ -100,9 +139,13 @@ pub struct Explanation {
     pub membership: Membership,
     /// The cgroup hierarchy std walks; absent without cgroup information.
     pub cgroup: Option<CgroupReport>,
-    /// cgroup files std would read that exist but could not be read (std counts each as no limit);
-    /// empty when none.
+    /// Files std reads that exist but could not be read (std counts each as no limit); empty when
+    /// none.
     pub unreadable: Vec<UnreadableFile>,
+    /// Files explain() reads for itself, which std never reads, that exist but could not be read
+    /// (`/proc/self/ns/cgroup`, `cpu.stat`, mountinfo on cgroup v2): the answer does not depend on
+    /// them, only what explain() can say; empty when none.
+    pub probe_unreadable: Vec<UnreadableFile>,
     /// A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where
     /// `/sys/fs/cgroup` does not; std never reads it.
     pub cgroup2_elsewhere: Option<CgroupReport>,
@@ -111,12 +154,6 @@ pub struct Explanation {
     /// takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does
     /// not count its quota.
     pub std_missed: Option<MissedCgroup>,
-    /// Whether the first CPU's `flags` in `/proc/cpuinfo` name `hypervisor`; read only when the
-    /// steal is at least 1%, absent otherwise and without x86 flags.
-    pub hypervisor: Option<bool>,
-    /// Steal time since boot, from `/proc/stat`'s `cpu` line; read only where a hypervisor may be
-    /// present (CPUID's hypervisor bit on x86; always elsewhere).
-    pub steal: Option<CpuSteal>,
     /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835
     /// ([`PROC_CGROUP_INIT_INO`](crate::PROC_CGROUP_INIT_INO)) is the kernel's initial one. Absent
     /// when the link cannot be read.
@@ -128,7 +165,8 @@ pub struct Explanation {
     /// the kernel's changed between the reads (`detection-changed`), the same one that the rule
     /// differs (`probe-mismatch`).
     pub std_again: Option<NonZeroUsize>,
-    /// The first answer this process got, and how long ago.
+    /// The calling thread's first answer, how long ago, and what it was taken under; where this
+    /// thread had none before this call, the process's first, from another thread.
     pub first_answer: Option<FirstAnswer>,
     /// What in these facts misleads and what to change, in the order of the codes; empty when
     /// nothing does.
@@ -147,6 +185,7 @@ impl Explanation {
             override_setting: None,
             affinity: Some(mask.clone()),
             affinity_error: None,
+            affinity_fault: None,
             status_affinity: None,
             process_affinity: Some(mask),
             online: Some(count),
@@ -155,10 +194,9 @@ impl Explanation {
             membership: Membership::Listed,
             cgroup: None,
             unreadable: Vec::new(),
+            probe_unreadable: Vec::new(),
             cgroup2_elsewhere: None,
             std_missed: None,
-            hypervisor: None,
-            steal: Some(CpuSteal { steal_ticks: 0, total_ticks: 1000 }),
             cgroup_namespace: Some(crate::probes::PROC_CGROUP_INIT_INO),
             derived: NonZeroUsize::new(count),
             std_again: None,
@@ -174,7 +212,9 @@ pub(crate) mod tests {
     use crate::probes::{CgroupLevel, CgroupVersion};
 
     pub(crate) fn mask(count: usize) -> Affinity {
-        Affinity { count, cpus: format!("0-{}", count - 1), fits_std_set: true }
+        // as the kernel lists it: "0" for one CPU
+        let cpus = if count == 1 { "0".to_owned() } else { format!("0-{}", count - 1) };
+        Affinity { count, cpus, fits_std_set: true }
     }
 
     /// A report of a hierarchy mounted where std looks, with no levels read yet.

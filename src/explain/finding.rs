@@ -38,31 +38,52 @@ macro_rules! finding_table {
         when: "a quota is set but at or above the CPUs the affinity mask allows (the online \
             CPUs when the mask is unreadable)",
         says: "the quota and the CPU count, and that it limits nothing";
+    CpuThrottled, "cpu-throttled", Warning, cpu_throttled,
+        when: "the kernel throttled a level with a quota in at least 25% of the periods it ran \
+            in, and it ran in at least 10 (`cpu.stat`, counted since the cgroup was created); \
+            one finding per level",
+        says: "the level, its quota, the throttled periods of all with the share, the time \
+            throttled, that the counts run since the cgroup was created, that pools sized from \
+            the answer put more busy threads on the quota than it runs, and what to change: \
+            fewer threads per pool (`KUMOD_<POOL>_THREADS`), or a larger quota";
     ThreadPinned, "thread-pinned", Warning, thread_pinned,
         when: "the calling thread may use fewer CPUs than the process's main thread",
         says: "both counts and CPU lists, and that std counts the calling thread";
     AffinityUnreadable, "affinity-unreadable", Warning, affinity_unreadable,
         when: "the calling thread's mask could not be read (a seccomp profile or firejail \
-            denying `sched_getaffinity`), so std's fallback counted: the online CPUs under \
-            glibc, 1 under musl, whose `sysconf` asks `sched_getaffinity` itself",
-        says: "the error and what was counted; the CPUs `Cpus_allowed_list` in \
-            `/proc/thread-self/status` names, of those online (as `sched_getaffinity` would \
-            answer), whether std's answer with them is lower (the answer overcounts) or \
-            higher (it undercounts), and the exact override, or that they give the same \
-            answer; without that file, that the answer may be off";
+            denying `sched_getaffinity`, or any other error), so std's fallback counted: what \
+            `sysconf(_SC_NPROCESSORS_ONLN)` answers",
+        says: "the error and its kind of fault, and what was counted; the CPUs \
+            `Cpus_allowed_list` in `/proc/thread-self/status` names, of those online (as \
+            `sched_getaffinity` would answer), whether std's answer with them is lower (the \
+            answer overcounts) or higher (it undercounts), the remedy for that kind of fault \
+            and the exact override, or that they give the same answer; without that file, \
+            that the answer may be off";
     StdMissedAffinity, "std-missed-affinity", Warning, std_missed_affinity,
         when: "the kernel may have more than 1024 CPUs (`/sys/devices/system/cpu/possible`, \
             hot-add slots included), so it refuses the 1024-CPU set std passes to \
-            `sched_getaffinity` whatever the mask, and std counts the online CPUs instead; \
-            explain() reads the calling thread's mask with a set sized for the possible CPUs \
-            (or from `Cpus_allowed_list`), and std's own rule gives another number with it",
-        says: "the possible CPUs, std's 1024-CPU set and what std counted instead, the mask and \
-            the number std's rule gives with it, and the exact override; the returned number \
-            stays std's";
+            `sched_getaffinity` whatever the mask, and std counts its fallback instead, \
+            `sysconf(_SC_NPROCESSORS_ONLN)`; explain() reads the calling thread's mask once \
+            more with a set sized from the possible CPUs, rounded up to whole words, of at \
+            most 8192 CPUs (or, where the call is denied, takes `Cpus_allowed_list`), and \
+            std's own rule gives another number with it",
+        says: "the possible CPUs, std's 1024-CPU set and what std counted instead, the mask \
+            and where it came from (read, or listed where the call is denied, with the \
+            error), the number std's rule gives with it, and the exact override; the \
+            returned number stays std's";
     CgroupUnreadable, "cgroup-unreadable", Warning, cgroup_unreadable,
         when: "`/proc/self/cgroup`, `/proc/self/mountinfo` (v1) or a limit file std would read \
             exists but could not be read (a missing file is normal); one finding per file",
-        says: "the path, the error, what std counted instead, and that the answer may overcount";
+        says: "the path, the error and its kind of fault (permission, descriptors, memory, or \
+            an I/O or kernel error), what std counted instead, that the answer is what the \
+            fault made of it and may overcount, and the remedy for that kind of fault (who may \
+            read it; the open-file limit, and to ask again; to ask again) or the override";
+    ProbeUnreadable, "probe-unreadable", Note, probe_unreadable,
+        when: "a file explain() reads for itself, which std never reads (`/proc/self/ns/cgroup`, \
+            `cpu.stat`, mountinfo on cgroup v2), exists but could not be read; one finding per \
+            file",
+        says: "the path, the error and its kind of fault, what explain() cannot tell without \
+            it, that the answer does not depend on it, and the remedy for that kind of fault";
     StdMissedQuota, "std-missed-quota", Warning, std_missed_quota,
         when: "explain()'s own lookup of mountinfo finds the process's cgroup where std's does \
             not walk it, and a quota there that gives a lower number: a v1 mount point or \
@@ -105,18 +126,15 @@ macro_rules! finding_table {
         says: "both numbers, the rustc the module was built with, and to report a bug with the \
             report attached";
     ChangedSinceFirstCall, "changed-since-first-call", Warning, changed_since_first_call,
-        when: "the answer differs from the first one this process got, on a thread that has \
-            not pinned itself (where one has, `thread-pinned` says why its answer is smaller)",
-        says: "both numbers and how long ago the first was taken, and that pools \
-            sized at start (by kumod and most hosts) are sized for a number that no longer \
-            holds: after an in-place pod resize, `runc update`, a \
-            CPU taken offline, or a move to another cgroup, resize them or restart";
-    CpuSteal, "cpu-steal", Note, cpu_steal,
-        when: "steal time since boot is at least 1% of all CPU time; steal is only accounted \
-            under a hypervisor's paravirtual clock, so no CPU flag is needed (arm64 guests \
-            have none); the x86 `hypervisor` flag, where present, is named",
-        says: "the share and the ticks, that the CPUs counted may be shared with other guests, \
-            and to set the override to what the guest really gets";
+        when: "the answer differs from the calling thread's first one, or, where this thread \
+            had none before, from the process's first taken under the same affinity mask (or \
+            both by the override); not where a file or call std reads failed \
+            (`cgroup-unreadable`, `affinity-unreadable`: the fault may make the difference)",
+        says: "both numbers, whose first answer it was and how long ago, what changed since: \
+            the override, this thread's own mask (both masks named), or, under the same mask, \
+            a quota, the cgroup or the CPUs online (an in-place pod resize, `runc update`, a \
+            move, a CPU taken offline); and that pools sized then are stale: resize them or \
+            restart";
     MountinfoScan, "mountinfo-scan", Note, mountinfo_scan,
         when: "on cgroup v1 the cpu controller's usual paths (`/sys/fs/cgroup/cpu`, \
             `cpu,cpuacct`) do not show the cgroup, and std reads at least 1,000 lines of \
@@ -228,7 +246,7 @@ macro_rules! define_codes {
 
             /// `Warning` where the facts read show the number off or unreliable now; `Note`
             /// for a caveat the process cannot check (a parent above its cgroup namespace, a
-            /// burst, steal since boot, a request under contention), a cost, or an override
+            /// burst, a request under contention), a cost, or an override
             /// set on purpose.
             pub fn severity(self) -> Severity {
                 match self {

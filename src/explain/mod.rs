@@ -13,12 +13,12 @@ mod kubernetes;
 mod report;
 mod std_rule;
 
-use self::explanation::{Explanation, FirstAnswer, OverrideSetting, Source};
+use self::explanation::{Explanation, FirstAnswer, OverrideSetting, Source, TakenOn};
 use self::std_rule::derive;
-use crate::parallelism;
+use crate::parallelism::{self, Basis};
 #[cfg(target_os = "linux")]
 use crate::probes::{self, Roots};
-use crate::probes::{Affinity, CgroupProbe, StealProbe};
+use crate::probes::{compact_list, Affinity, CgroupProbe, Fault, ReadFaults};
 use crate::variable::OVERRIDE_VAR;
 
 /// Explains the answer of [`available_parallelism`](crate::available_parallelism) in
@@ -65,16 +65,28 @@ pub fn explain() -> Explanation {
     } else {
         None
     };
+    // the first answers as they were before this call: this thread's own, else the process's,
+    // which another thread took
+    let first_answer = match parallelism::first_answers() {
+        (Some(own), _) => Some(first(own, TakenOn::ThisThread)),
+        (None, process) => process.map(|answer| first(answer, TakenOn::AnotherThread)),
+    };
     if let Some(count) = value {
-        parallelism::note_answer(count);
+        parallelism::note_answer(count, source == Source::Override);
     }
-    let first_answer = parallelism::first_answer().map(|(count, age)| FirstAnswer { count, age });
+    let (affinity_error, affinity_fault) = match probed.affinity {
+        Err(Some((error, fault))) => (Some(error), Some(fault)),
+        _ => (None, None),
+    };
+    let mut faults = probed.cgroup.faults;
+    faults.own.extend(probed.faults.own);
     let mut why = Explanation {
         value,
         source,
         override_setting: override_setting.map(|(setting, _)| setting),
         affinity,
-        affinity_error: probed.affinity.err().flatten(),
+        affinity_error,
+        affinity_fault,
         status_affinity: probed.status_affinity,
         process_affinity: probed.process_affinity,
         online: probed.online,
@@ -82,11 +94,10 @@ pub fn explain() -> Explanation {
         std: std_answer,
         membership: probed.cgroup.membership,
         cgroup,
-        unreadable: probed.cgroup.unreadable,
+        unreadable: faults.std,
+        probe_unreadable: faults.own,
         cgroup2_elsewhere: probed.cgroup.cgroup2_elsewhere,
         std_missed: probed.cgroup.std_missed,
-        hypervisor: probed.steal.hypervisor,
-        steal: probed.steal.steal,
         cgroup_namespace: probed.cgroup_namespace,
         derived,
         std_again,
@@ -97,23 +108,38 @@ pub fn explain() -> Explanation {
     why
 }
 
-/// What the kernel said. `affinity` is `Err(Some(error))` when the calling thread's mask
-/// cannot be read, and `Err(None)` where there is no mask to read (not Linux): only the
-/// former is a finding.
+/// An answer kept by the core, as explain() reports it.
+fn first(answer: parallelism::Answer, taken_on: TakenOn) -> FirstAnswer {
+    let cpus = match &answer.basis {
+        Basis::Detection(Some(mask)) => Some(compact_list(mask)),
+        Basis::Detection(None) | Basis::Override => None,
+    };
+    FirstAnswer {
+        count: answer.count,
+        age: answer.taken.elapsed(),
+        taken_on,
+        by_override: answer.basis == Basis::Override,
+        cpus,
+    }
+}
+
+/// What the kernel said. `affinity` is `Err(Some((error, fault)))` when the calling
+/// thread's mask cannot be read, and `Err(None)` where there is no mask to read (not Linux):
+/// only the former is a finding. `faults` holds what explain() alone could not read.
 struct Probed {
-    affinity: Result<Affinity, Option<String>>,
+    affinity: Result<Affinity, Option<(String, Fault)>>,
     status_affinity: Option<Affinity>,
     process_affinity: Option<Affinity>,
     online: Option<usize>,
     possible_cpus: Option<usize>,
     cgroup: CgroupProbe,
-    steal: StealProbe,
     cgroup_namespace: Option<u64>,
+    faults: ReadFaults,
 }
 
 #[cfg(target_os = "linux")]
 fn probe() -> Probed {
-    let affinity = probes::affinity().map_err(|err| Some(err.to_string()));
+    let affinity = probes::affinity().map_err(|err| Some((err.to_string(), Fault::of(&err))));
     // the kernel's text for the mask, only when the mask itself is denied
     let status_affinity = affinity.as_ref().err().and_then(|_| {
         use std::path::Path;
@@ -123,7 +149,6 @@ fn probe() -> Probed {
             Path::new(probes::SYS_CPU_POSSIBLE),
         )
     });
-    let steal = probes::cpu_steal_now();
     let process_affinity = probes::process_affinity().ok();
     // std counts the online CPUs only when the mask is no use to it; neither does explain()
     let mask_decides = affinity.as_ref().is_ok_and(Affinity::usable_by_std);
@@ -135,8 +160,9 @@ fn probe() -> Probed {
         || status_affinity.as_ref().is_some_and(too_wide))
     .then(|| probes::possible_cpus(std::path::Path::new(probes::SYS_CPU_POSSIBLE)))
     .flatten();
+    let mut faults = ReadFaults::default();
     let cgroup_namespace =
-        probes::cgroup_namespace(std::path::Path::new(probes::PROC_SELF_NS_CGROUP));
+        probes::cgroup_namespace(std::path::Path::new(probes::PROC_SELF_NS_CGROUP), &mut faults);
     // in the initial namespace the root cgroup is the machine's: its weight divides nothing
     let roots = Roots {
         weight_at_root: cgroup_namespace != Some(probes::PROC_CGROUP_INIT_INO),
@@ -149,8 +175,8 @@ fn probe() -> Probed {
         online,
         possible_cpus,
         cgroup: probes::cgroup(&roots),
-        steal,
         cgroup_namespace,
+        faults,
     }
 }
 
@@ -164,8 +190,8 @@ fn probe() -> Probed {
         online: None,
         possible_cpus: None,
         cgroup: CgroupProbe::default(),
-        steal: StealProbe::default(),
         cgroup_namespace: None,
+        faults: ReadFaults::default(),
     }
 }
 

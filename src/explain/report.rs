@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use super::explanation::{Explanation, Source};
+use super::explanation::{Explanation, Source, TakenOn};
 use super::format::{age, cpus};
+use crate::parallelism::quote;
 use crate::probes::{CgroupReport, PROC_CGROUP_INIT_INO};
 use crate::variable::OVERRIDE_VAR;
 
@@ -13,18 +14,22 @@ impl fmt::Display for Explanation {
             None => writeln!(f, "override: {OVERRIDE_VAR} is unset")?,
             Some(setting) => match &setting.error {
                 Some(error) => writeln!(f, "override: {error}")?,
-                None => writeln!(f, "override: {OVERRIDE_VAR}={:?}", setting.raw)?,
+                None => writeln!(f, "override: {OVERRIDE_VAR}={}", quote(setting.raw.as_bytes()))?,
             },
         }
         match (&self.affinity, &self.status_affinity) {
             (Some(mask), _) => writeln!(f, "affinity: {} ({})", cpus(mask.count), mask.cpus)?,
             (None, Some(listed)) => writeln!(
                 f,
-                "affinity: unreadable; Cpus_allowed_list says {} ({})",
+                "affinity: unreadable ({}); Cpus_allowed_list says {} ({})",
+                self.affinity_error.as_deref().unwrap_or("?"),
                 cpus(listed.count),
                 listed.cpus
             )?,
-            (None, None) => writeln!(f, "affinity: unknown")?,
+            (None, None) => match &self.affinity_error {
+                Some(error) => writeln!(f, "affinity: unreadable ({error})")?,
+                None => writeln!(f, "affinity: unknown")?,
+            },
         }
         match (self.online, &self.affinity) {
             (Some(online), _) => writeln!(f, "online: {}", cpus(online))?,
@@ -33,20 +38,6 @@ impl fmt::Display for Explanation {
         }
         if let Some(possible) = self.possible_cpus {
             writeln!(f, "possible: {}, more than std's 1024-CPU set holds", cpus(possible))?;
-        }
-        if let Some(steal) = &self.steal {
-            let hypervisor = match self.hypervisor {
-                Some(true) => ", under a hypervisor",
-                Some(false) => ", no hypervisor flag",
-                None => "",
-            };
-            writeln!(
-                f,
-                "steal: {:.2}% of CPU time since boot ({} of {} ticks){hypervisor}",
-                steal.share() * 100.0,
-                steal.steal_ticks,
-                steal.total_ticks
-            )?;
         }
         match self.cgroup_namespace {
             Some(PROC_CGROUP_INIT_INO) => writeln!(f, "cgroup namespace: initial")?,
@@ -88,7 +79,21 @@ impl fmt::Display for Explanation {
             (None, _) => writeln!(f, "std: failed")?,
         }
         if let Some(first) = &self.first_answer {
-            writeln!(f, "first answer: {}, {} ago", first.count, age(first.age))?;
+            let under = match (first.by_override, &first.cpus) {
+                (true, _) => ", by the override".to_owned(),
+                (false, Some(cpus)) => format!(", under the mask {cpus}"),
+                (false, None) => String::new(),
+            };
+            let thread = match first.taken_on {
+                TakenOn::ThisThread => "this thread",
+                TakenOn::AnotherThread => "another thread",
+            };
+            writeln!(
+                f,
+                "first answer: {}, {} ago on {thread}{under}",
+                first.count,
+                age(first.age)
+            )?;
         }
         for finding in &self.findings {
             writeln!(f, "{}: {}", finding.severity(), finding.text)?;
@@ -160,7 +165,16 @@ fn write_levels(f: &mut fmt::Formatter<'_>, cgroup: &CgroupReport) -> fmt::Resul
             _ => String::new(),
         };
         let binds = if level.binds { " (binds)" } else { "" };
-        writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}", level.path)?;
+        let throttled = match level.throttling {
+            Some(t) => format!(
+                ", throttled in {} of {} periods, {:.2} s",
+                t.throttled,
+                t.periods,
+                t.time.as_secs_f64()
+            ),
+            None => String::new(),
+        };
+        writeln!(f, "  {}: {setting} = {meaning}{burst}{binds}{throttled}", level.path)?;
     }
     Ok(())
 }
@@ -197,7 +211,10 @@ impl Explanation {
                 Some(mask) => format!("{value} (affinity: CPUs {})", mask.cpus),
                 None => format!("{value} (affinity)"),
             },
-            Source::Online => format!("{value} (online CPUs; the affinity mask could not be read)"),
+            Source::Online => format!(
+                "{value} (std's fallback, sysconf(_SC_NPROCESSORS_ONLN): std could not read the \
+                 affinity mask)"
+            ),
         }
     }
 }

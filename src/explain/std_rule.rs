@@ -7,20 +7,22 @@ use super::explanation::Source;
 use crate::probes::{Affinity, CgroupReport};
 
 /// std's rule: the quota (at least 1) caps the affinity count; without a usable mask, it
-/// caps the online count.
+/// caps the online count (std's fallback). The source is the quota's where it is below the
+/// count it caps, whichever that is.
 pub(crate) fn derive(
     cgroup: Option<&CgroupReport>,
     affinity: Option<&Affinity>,
     online: Option<usize>,
 ) -> Option<(NonZeroUsize, Source)> {
     let quota = cgroup.and_then(CgroupReport::whole_quota).unwrap_or(usize::MAX).max(1);
-    if let Some(mask) = affinity.filter(|mask| mask.usable_by_std()) {
-        // the fractional quota decides the source: 0.5 CPU on a 1-CPU mask still binds
-        let binds = cgroup.and_then(CgroupReport::quota).is_some_and(|q| q < mask.count as f64);
-        let source = if binds { Source::Cgroup } else { Source::Affinity };
-        return Some((NonZeroUsize::new(mask.count.min(quota))?, source));
-    }
-    Some((NonZeroUsize::new(online?.min(quota))?, Source::Online))
+    let (count, uncapped) = match affinity.filter(|mask| mask.usable_by_std()) {
+        Some(mask) => (mask.count, Source::Affinity),
+        None => (online?, Source::Online),
+    };
+    // the fractional quota decides the source: 0.5 CPU on a 1-CPU mask still binds
+    let binds = cgroup.and_then(CgroupReport::quota).is_some_and(|q| q < count as f64);
+    let source = if binds { Source::Cgroup } else { uncapped };
+    Some((NonZeroUsize::new(count.min(quota))?, source))
 }
 
 #[cfg(test)]
@@ -75,10 +77,15 @@ mod tests {
     }
 
     #[test]
-    fn without_a_mask_the_online_count_decides() {
+    fn without_a_mask_the_quota_caps_the_online_count() {
+        // the quota below the online count decides, as it does below a mask
         assert_eq!(
             derived(Some(&quota_of("300000", "100000")), None, Some(8)),
-            (3, Source::Online)
+            (3, Source::Cgroup)
+        );
+        assert_eq!(
+            derived(Some(&quota_of("900000", "100000")), None, Some(8)),
+            (8, Source::Online)
         );
         assert_eq!(derived(None, None, Some(8)), (8, Source::Online));
     }
@@ -87,5 +94,11 @@ mod tests {
     fn a_mask_beyond_std_set_falls_back_to_online_like_std() {
         let wide = Affinity { fits_std_set: false, ..mask(2000) };
         assert_eq!(derived(None, Some(&wide), Some(2048)), (2048, Source::Online));
+        // a wide machine's quota of 3 over 4 online CPUs: the quota decided std's answer
+        let pinned = Affinity { fits_std_set: false, ..mask(1) };
+        assert_eq!(
+            derived(Some(&quota_of("300000", "100000")), Some(&pinned), Some(4)),
+            (3, Source::Cgroup)
+        );
     }
 }

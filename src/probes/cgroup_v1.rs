@@ -4,9 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cgroups::{level_path, CgroupLevel, CgroupReport, MissReason, MissedCgroup, Roots};
+use super::cgroups::{
+    level_path, CgroupLevel, CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots,
+    Throttling,
+};
 use super::mountinfo::{self, CgroupMount, Hierarchy, StdMount};
-use super::{read_extra_number, read_limit_file, UnreadableFile};
+use super::{read_extra_number, read_limit_file, ReadFaults, UnreadableFile};
 
 /// Microseconds of CPU time per period the group may use; -1 when unlimited.
 const CFS_QUOTA_US: &str = "cpu.cfs_quota_us";
@@ -23,17 +26,17 @@ const USUAL_MOUNTS: [&str; 2] = ["cpu", "cpu,cpuacct"];
 /// exists, and reads every level from there up to the mount point into `report`. Where
 /// the usual paths do not show the cgroup, mountinfo is read once, whole, for std's search
 /// and for explain()'s own: what that finds where std's walk does not go is returned.
-/// Files std would read that exist but cannot be read go to `unreadable`.
+/// Files std would read that exist but cannot be read go to `faults`.
 pub(crate) fn walk(
     roots: &Roots,
     relative_path: &Path,
     report: &mut CgroupReport,
-    unreadable: &mut Vec<UnreadableFile>,
+    faults: &mut ReadFaults,
 ) -> Option<MissedCgroup> {
     for usual in USUAL_MOUNTS {
         let mount = roots.sys_fs_cgroup.join(usual);
         if mount.join(relative_path).try_exists().unwrap_or(false) {
-            walk_levels(&mount, relative_path, None, report, unreadable, roots.weight_at_root);
+            walk_levels(&mount, relative_path, None, report, faults, roots.weight_at_root);
             return None;
         }
     }
@@ -42,7 +45,7 @@ pub(crate) fn walk(
     let content = match super::read_mountinfo(&roots.proc_self_mountinfo) {
         Ok(content) => content,
         Err(err) => {
-            super::note_unreadable(&roots.proc_self_mountinfo, &err, unreadable);
+            faults.std.extend(UnreadableFile::of(&roots.proc_self_mountinfo, &err));
             report.note = Some(format!(
                 "{} could not be read: std finds no cpu controller hierarchy, so no quota \
                  applies",
@@ -60,14 +63,7 @@ pub(crate) fn walk(
     if let Some((found, _)) = &std_dir {
         let mount = PathBuf::from(&found.mount_point);
         let root = mountinfo::unescape(&found.root).to_string_lossy().into_owned();
-        walk_levels(
-            &mount,
-            &found.below_root,
-            Some(root),
-            report,
-            unreadable,
-            roots.weight_at_root,
-        );
+        walk_levels(&mount, &found.below_root, Some(root), report, faults, roots.weight_at_root);
     }
 
     let mounts = mountinfo::cgroup_mounts(&content, Hierarchy::V1Cpu);
@@ -86,7 +82,7 @@ pub(crate) fn walk(
             &below,
             Some(mount.root.to_string_lossy().into_owned()),
             &mut found,
-            &mut Vec::new(),
+            &mut ReadFaults::default(),
             roots.weight_at_root,
         );
         found.mark_binding_level();
@@ -164,17 +160,17 @@ fn walk_levels(
     below: &Path,
     mount_root: Option<String>,
     report: &mut CgroupReport,
-    unreadable: &mut Vec<UnreadableFile>,
+    faults: &mut ReadFaults,
     weight_at_root: bool,
 ) {
     let leaf = mount.join(below);
     let mut dir = leaf.clone();
     // the leaf and each directory above it up to the mount, as std's `starts_with` walk
     for _ in 0..=below.components().count() {
-        let limit_file = read_limit_file(&dir.join(CFS_QUOTA_US), unreadable);
+        let limit_file = read_limit_file(&dir.join(CFS_QUOTA_US), faults);
         let limit = limit_file.text.map(|text| text.trim().to_owned());
         let period = if limit.as_deref().is_some_and(|limit| limit.parse::<usize>().is_ok()) {
-            read_limit_file(&dir.join(CFS_PERIOD_US), unreadable)
+            read_limit_file(&dir.join(CFS_PERIOD_US), faults)
                 .text
                 .map(|text| text.trim().to_owned())
         } else {
@@ -184,6 +180,7 @@ fn walk_levels(
         let mut level = CgroupLevel::read(path, limit, period);
         if level.cpus.is_some() {
             level.burst_us = read_extra_number(&dir.join(CFS_BURST_US));
+            level.throttling = Throttling::read(&dir, CgroupVersion::V1, faults);
         }
         level.unreadable = limit_file.unreadable;
         report.levels.push(level);

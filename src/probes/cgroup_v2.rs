@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::cgroups::{level_path, CgroupLevel, CgroupReport};
-use super::{read_extra_number, read_limit_file, UnreadableFile};
+use super::cgroups::{level_path, CgroupLevel, CgroupReport, CgroupVersion, Throttling};
+use super::{read_extra_number, read_limit_file, ReadFaults};
 
 /// Lists the controllers enabled in a cgroup2 directory; its presence marks cgroup2.
 const CGROUP_CONTROLLERS: &str = "cgroup.controllers";
@@ -15,13 +15,14 @@ const CPU_MAX_BURST: &str = "cpu.max.burst";
 /// Walks from the leaf up to `mount`, as std does (std only ever passes `/sys/fs/cgroup`):
 /// only when the leaf has `cgroup.controllers`, and stopping at a `cpu.max` whose first
 /// line is missing or has a single field (std gives up on the rest of the walk there).
-/// A `cpu.max` that exists but cannot be read goes to `unreadable`.
+/// A `cpu.max` that exists but cannot be read goes to `faults`; at each level with a quota,
+/// the throttling counters are read from `cpu.stat`.
 pub(crate) fn walk(
     mount: &Path,
     relative_path: &Path,
     mount_root: Option<String>,
     report: &mut CgroupReport,
-    unreadable: &mut Vec<UnreadableFile>,
+    faults: &mut ReadFaults,
     weight_at_root: bool,
 ) {
     let leaf = mount.join(relative_path);
@@ -33,7 +34,7 @@ pub(crate) fn walk(
         ));
         return;
     }
-    walk_levels(mount, &leaf, mount_root.as_deref(), report, unreadable);
+    walk_levels(mount, &leaf, mount_root.as_deref(), report, faults);
     report.finish_walk(mount, mount_root, &leaf, weight_at_root);
 }
 
@@ -42,11 +43,11 @@ fn walk_levels(
     leaf: &Path,
     mount_root: Option<&str>,
     report: &mut CgroupReport,
-    unreadable: &mut Vec<UnreadableFile>,
+    faults: &mut ReadFaults,
 ) {
     let mut dir = leaf.to_path_buf();
     while dir.starts_with(mount) {
-        let cpu_max = read_limit_file(&dir.join(CPU_MAX), unreadable);
+        let cpu_max = read_limit_file(&dir.join(CPU_MAX), faults);
         // the first line's two fields; a file whose first line is missing or has no period
         // stops std's walk
         let (limit, period, stops) = match cpu_max.text.as_deref().map(|c| c.lines().next()) {
@@ -63,6 +64,7 @@ fn walk_levels(
         level.unreadable = cpu_max.unreadable;
         if level.cpus.is_some() {
             level.burst_us = read_extra_number(&dir.join(CPU_MAX_BURST));
+            level.throttling = Throttling::read(&dir, CgroupVersion::V2, faults);
         }
         if stops {
             report.note = Some(format!(

@@ -3,6 +3,9 @@
 //! The version-specific walks (`cgroup_v1`, `cgroup_v2`) import this file, never the reverse.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{read_kernel_file, ReadFaults, UnreadableFile};
 
 /// Where the cgroup probes read. [`Roots::default`] is the real system.
 #[derive(Debug, Clone)]
@@ -44,6 +47,9 @@ pub enum CgroupVersion {
 const CPU_SHARES: &str = "cpu.shares";
 /// v2: the group's relative weight under contention, 1 to 10000; 100 by default.
 const CPU_WEIGHT: &str = "cpu.weight";
+/// Both: the group's CPU statistics, one `key value` per line; with a quota, `nr_periods`,
+/// `nr_throttled` and the time throttled (v1 `throttled_time` in ns, v2 `throttled_usec`).
+const CPU_STAT: &str = "cpu.stat";
 
 impl CgroupVersion {
     /// 1 or 2, as the report and Lua say it.
@@ -59,6 +65,14 @@ impl CgroupVersion {
         match self {
             CgroupVersion::V1 => CPU_SHARES,
             CgroupVersion::V2 => CPU_WEIGHT,
+        }
+    }
+
+    /// `cpu.stat`'s key for the time throttled, and how many of its units make a microsecond.
+    fn throttled_time_key(self) -> (&'static str, u64) {
+        match self {
+            CgroupVersion::V1 => ("throttled_time", 1000),
+            CgroupVersion::V2 => ("throttled_usec", 1),
         }
     }
 
@@ -98,6 +112,74 @@ pub struct CgroupLevel {
     pub burst_us: Option<u64>,
     /// Whether the limit file exists but could not be read (counted as no limit, as std does).
     pub unreadable: bool,
+    /// How often this level's own quota held the cgroup back since it was created (`cpu.stat`),
+    /// read only where the level has a quota; absent without one, or when the file cannot be read
+    /// or lacks the counters. std ignores it.
+    pub throttling: Option<Throttling>,
+}
+
+/// How often a cgroup's own quota held it back, since the cgroup was created: the kernel's
+/// counters in its `cpu.stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Throttling {
+    /// `nr_periods`: the quota periods in which the cgroup had threads that ran.
+    pub periods: u64,
+    /// `nr_throttled`: the periods in which it used up its quota, so that its threads waited for
+    /// the next period.
+    pub throttled: u64,
+    /// How long its threads waited in all: `throttled_usec` on v2, `throttled_time` (in
+    /// nanoseconds) on v1; in Lua and JSON, in seconds.
+    pub time: Duration,
+}
+
+impl Throttling {
+    /// The share of periods that were throttled, 0 to 1: throttled / periods.
+    pub fn share(&self) -> f64 {
+        if self.periods == 0 {
+            return 0.0;
+        }
+        self.throttled as f64 / self.periods as f64
+    }
+
+    /// The counters of a `cpu.stat` of `version`; `None` when one of the three is missing or
+    /// not a number (a kernel without CFS bandwidth control has none of them).
+    pub(crate) fn parse(content: &str, version: CgroupVersion) -> Option<Throttling> {
+        let (time_key, per_microsecond) = version.throttled_time_key();
+        let (mut periods, mut throttled, mut time) = (None, None, None);
+        for line in content.lines() {
+            let Some((key, value)) = line.split_once(' ') else { continue };
+            let slot = match key {
+                "nr_periods" => &mut periods,
+                "nr_throttled" => &mut throttled,
+                _ if key == time_key => &mut time,
+                _ => continue,
+            };
+            *slot = Some(value.trim().parse::<u64>().ok()?);
+        }
+        Some(Throttling {
+            periods: periods?,
+            throttled: throttled?,
+            time: Duration::from_micros(time? / per_microsecond),
+        })
+    }
+
+    /// The counters in `dir`'s `cpu.stat`. A file that exists but cannot be read goes to the
+    /// faults explain() alone met (std never reads it).
+    pub(crate) fn read(
+        dir: &Path,
+        version: CgroupVersion,
+        faults: &mut ReadFaults,
+    ) -> Option<Self> {
+        let path = dir.join(CPU_STAT);
+        match read_kernel_file(&path) {
+            Ok(content) => Throttling::parse(std::str::from_utf8(&content).ok()?, version),
+            Err(err) => {
+                faults.own.extend(UnreadableFile::of(&path, &err));
+                None
+            }
+        }
+    }
 }
 
 impl CgroupLevel {
@@ -124,6 +206,7 @@ impl CgroupLevel {
             binds: false,
             burst_us: None,
             unreadable: false,
+            throttling: None,
         }
     }
 
@@ -436,6 +519,32 @@ pub(crate) fn level_path(mount: &Path, dir: &Path, mount_root: Option<&str>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_stat_gives_the_throttling_counters_of_its_version() {
+        let v2 = "usage_usec 9\nnr_periods 16\nnr_throttled 15\nthrottled_usec 1780012\n";
+        let read = Throttling::parse(v2, CgroupVersion::V2).unwrap();
+        assert_eq!((read.periods, read.throttled), (16, 15));
+        assert_eq!(read.time, Duration::from_micros(1_780_012));
+        assert_eq!(read.share(), 15.0 / 16.0);
+        // v1 counts nanoseconds; a v2 file read as v1 lacks v1's key
+        let v1 = "nr_periods 16\nnr_throttled 15\nthrottled_time 1780012345\n";
+        assert_eq!(Throttling::parse(v1, CgroupVersion::V1).unwrap().time.as_micros(), 1_780_012);
+        assert_eq!(Throttling::parse(v2, CgroupVersion::V1), None);
+        // a counter that is not a number, and no periods at all
+        assert_eq!(
+            Throttling::parse(
+                "nr_periods x\nnr_throttled 1\nthrottled_usec 1\n",
+                CgroupVersion::V2
+            ),
+            None
+        );
+        let idle = Throttling::parse(
+            "nr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
+            CgroupVersion::V2,
+        );
+        assert_eq!(idle.unwrap().share(), 0.0);
+    }
 
     #[test]
     fn a_level_s_path_is_the_mount_s_root_and_what_lies_below_it() {

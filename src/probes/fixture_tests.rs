@@ -238,9 +238,9 @@ fn unreadable_cpu_max_is_recorded_and_counts_as_no_limit() {
     let r = probe.report.unwrap();
     assert_eq!(levels(&r)[0], ("/pod/ctr", None, None));
     assert_eq!(r.whole_quota(), None);
-    assert_eq!(probe.unreadable.len(), 1, "{:?}", probe.unreadable);
-    assert_eq!(probe.unreadable[0].path, tree.path.join("sys/fs/cgroup/pod/ctr/cpu.max"));
-    assert!(probe.unreadable[0].error.contains("os error 21"), "{:?}", probe.unreadable);
+    assert_eq!(probe.faults.std.len(), 1, "{:?}", probe.faults.std);
+    assert_eq!(probe.faults.std[0].path, tree.path.join("sys/fs/cgroup/pod/ctr/cpu.max"));
+    assert!(probe.faults.std[0].error.contains("os error 21"), "{:?}", probe.faults.std);
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn unreadable_v1_quota_file_is_recorded() {
     let tree = Scratch::tree("v1-cpu", &["sys/fs/cgroup/cpu/docker/abc/cpu.cfs_quota_us"]);
     let probe = cgroup(&tree.roots());
     assert_eq!(probe.report.unwrap().whole_quota(), None);
-    let paths: Vec<_> = probe.unreadable.iter().map(|u| u.path.clone()).collect();
+    let paths: Vec<_> = probe.faults.std.iter().map(|u| u.path.clone()).collect();
     assert_eq!(paths, [tree.path.join("sys/fs/cgroup/cpu/docker/abc/cpu.cfs_quota_us")]);
 }
 
@@ -257,14 +257,14 @@ fn unreadable_proc_self_cgroup_is_recorded_with_no_report() {
     let tree = Scratch::tree("v2-leaf-fraction", &["proc_self_cgroup"]);
     let probe = cgroup(&tree.roots());
     assert_eq!(probe.report, None);
-    assert_eq!(probe.unreadable.len(), 1);
-    assert_eq!(probe.unreadable[0].path, tree.path.join("proc_self_cgroup"));
+    assert_eq!(probe.faults.std.len(), 1);
+    assert_eq!(probe.faults.std[0].path, tree.path.join("proc_self_cgroup"));
 }
 
 #[test]
 fn missing_limit_files_are_not_unreadable() {
-    assert_eq!(cgroup(&roots("v2-missing-cpu-max")).unreadable, []);
-    assert_eq!(cgroup(&roots("v1-missing-period")).unreadable, []);
+    assert_eq!(cgroup(&roots("v2-missing-cpu-max")).faults.std, []);
+    assert_eq!(cgroup(&roots("v1-missing-period")).faults.std, []);
 }
 
 /// mountinfo naming the fixture's directory `mount` as a cgroup2 mount of subtree `root`.
@@ -378,7 +378,7 @@ fn an_unreadable_level_says_so_in_the_report() {
     let why = crate::Explanation { cgroup: Some(r), ..crate::Explanation::unconfined(1) };
     let report = why.to_string();
     assert!(report.contains("  /pod/ctr: unreadable (counted as no limit)"), "{report}");
-    assert!(report.contains("affinity: 1 CPU (0-0)"), "{report}");
+    assert!(report.contains("affinity: 1 CPU (0)\n"), "{report}");
     assert!(report.contains("online: 1 CPU\n"), "{report}");
 }
 
@@ -620,4 +620,49 @@ fn v2_elsewhere_takes_the_first_mount_with_a_quota_and_still_sees_the_subtree_af
     assert_eq!(elsewhere.quota(), Some(2.0));
     let missed = probe.std_missed.expect("the subtree at std's path, listed after them");
     assert_eq!((missed.reason, missed.report.quota()), (MissReason::Subtree, Some(1.0)));
+}
+
+/// (level path, periods, throttled, time in µs) of each level with throttling counters.
+fn throttled(report: &CgroupReport) -> Vec<(&str, u64, u64, u128)> {
+    let levels = report.levels.iter();
+    levels
+        .filter_map(|l| {
+            let t = l.throttling?;
+            Some((l.path.as_str(), t.periods, t.throttled, t.time.as_micros()))
+        })
+        .collect()
+}
+
+#[test]
+fn v2_throttling_is_read_where_a_level_has_a_quota() {
+    // the pod's quota of 0.5 throttled 15 of 16 periods; the unlimited container's cpu.stat
+    // is not read
+    let probe = cgroup(&roots("v2-throttled-parent"));
+    assert_eq!(throttled(probe.report.as_ref().unwrap()), [("/pod", 16, 15, 1_780_012)]);
+    assert_eq!(probe.faults, Default::default());
+}
+
+#[test]
+fn v1_throttled_time_is_in_nanoseconds() {
+    let r = report("v1-throttled");
+    assert_eq!(throttled(&r), [("/docker/abc", 16, 15, 1_780_012)]);
+}
+
+#[test]
+fn a_cpu_stat_without_the_counters_is_no_throttling_and_no_fault() {
+    // a kernel without CFS bandwidth control writes only the usage
+    let probe = cgroup(&roots("v2-stat-without-counters"));
+    assert_eq!(throttled(probe.report.as_ref().unwrap()), []);
+    assert_eq!(probe.faults, Default::default());
+}
+
+#[test]
+fn an_unreadable_cpu_stat_is_explain_s_own_fault() {
+    let tree = Scratch::tree("v2-throttled-parent", &["sys/fs/cgroup/pod/cpu.stat"]);
+    let probe = cgroup(&tree.roots());
+    assert_eq!(throttled(probe.report.as_ref().unwrap()), []);
+    // std never reads it: not one of std's faults
+    assert_eq!(probe.faults.std, []);
+    let paths: Vec<_> = probe.faults.own.iter().map(|u| u.path.clone()).collect();
+    assert_eq!(paths, [tree.path.join("sys/fs/cgroup/pod/cpu.stat")]);
 }

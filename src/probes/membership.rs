@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::cgroups::{CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots};
 use super::mountinfo::{self, Hierarchy};
-use super::{cgroup_v1, cgroup_v2, UnreadableFile};
+use super::{cgroup_v1, cgroup_v2, ReadFaults, UnreadableFile};
 
 /// What `/proc/self/cgroup` said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,9 +62,10 @@ pub struct CgroupProbe {
     /// The hierarchy std walks; `None` when `/proc/self/cgroup` is missing or unreadable,
     /// or names no usable hierarchy.
     pub report: Option<CgroupReport>,
-    /// Files std would read (`/proc/self/cgroup`, limit files, mountinfo for v1) that exist
-    /// but could not be read: std counts each as "no limit".
-    pub unreadable: Vec<UnreadableFile>,
+    /// Files that exist but could not be read: those std reads too (`/proc/self/cgroup`, limit
+    /// files, mountinfo for v1), each counted as "no limit" by std, and those explain() alone
+    /// reads (`cpu.stat`, mountinfo for v2).
+    pub faults: ReadFaults,
     /// cgroup2 mounted somewhere other than `/sys/fs/cgroup`, showing this process's
     /// cgroup where `/sys/fs/cgroup` does not; the walk of it, leaf first, which std never
     /// reads.
@@ -80,8 +81,9 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
     let membership = match super::read_kernel_file(&roots.proc_self_cgroup) {
         Ok(content) => content,
         Err(err) => {
-            let exists =
-                super::note_unreadable(&roots.proc_self_cgroup, &err, &mut probe.unreadable);
+            let unreadable = UnreadableFile::of(&roots.proc_self_cgroup, &err);
+            let exists = unreadable.is_some();
+            probe.faults.std.extend(unreadable);
             // no /proc/self at all is no /proc, not a kernel without cgroups
             let proc_self = roots.proc_self_cgroup.parent().map(Path::exists);
             probe.membership = match (exists, proc_self) {
@@ -99,7 +101,7 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
     match version {
         CgroupVersion::V1 => {
             probe.std_missed =
-                cgroup_v1::walk(roots, &relative_path, &mut report, &mut probe.unreadable);
+                cgroup_v1::walk(roots, &relative_path, &mut report, &mut probe.faults);
         }
         CgroupVersion::V2 => {
             cgroup_v2::walk(
@@ -107,7 +109,7 @@ pub fn cgroup(roots: &Roots) -> CgroupProbe {
                 &relative_path,
                 None,
                 &mut report,
-                &mut probe.unreadable,
+                &mut probe.faults,
                 roots.weight_at_root,
             );
             // Only when std found no cgroup2 directory for this process at /sys/fs/cgroup:
@@ -134,9 +136,13 @@ fn v2_elsewhere(
     probe: &mut CgroupProbe,
 ) {
     // the whole file is the diagnosis here, read once; std never reads it on v2, so an
-    // unreadable mountinfo is not std's concern, and nothing can be said
-    let Ok(content) = super::read_mountinfo(&roots.proc_self_mountinfo) else {
-        return;
+    // unreadable mountinfo is not std's concern, only explain()'s
+    let content = match super::read_mountinfo(&roots.proc_self_mountinfo) {
+        Ok(content) => content,
+        Err(err) => {
+            probe.faults.own.extend(UnreadableFile::of(&roots.proc_self_mountinfo, &err));
+            return;
+        }
     };
     let mounts = mountinfo::cgroup_mounts(&content, Hierarchy::V2);
     let walk_at = |mount: &mountinfo::CgroupMount, below: &Path| {
@@ -147,7 +153,7 @@ fn v2_elsewhere(
             below,
             Some(mount.root.to_string_lossy().into_owned()),
             &mut found,
-            &mut Vec::new(),
+            &mut ReadFaults::default(),
             roots.weight_at_root,
         );
         found.mount.as_ref()?;

@@ -8,7 +8,7 @@
 //!
 //! The files import one way: `membership` (which hierarchy, and the walk) uses `cgroup_v1`
 //! and `cgroup_v2`, which use the shared types in `cgroups` and the file readers here.
-//! `steal` (hypervisor and steal time) and `namespace` (the cgroup namespace) stand alone.
+//! `namespace` (the cgroup namespace) stands alone.
 
 mod affinity;
 mod cgroup_v1;
@@ -17,7 +17,6 @@ mod cgroups;
 mod membership;
 mod mountinfo;
 mod namespace;
-mod steal;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -25,20 +24,61 @@ use std::path::{Path, PathBuf};
 #[cfg(target_os = "linux")]
 pub use affinity::{affinity, online_cpus, process_affinity};
 pub use affinity::{
-    possible_cpus, status_affinity, Affinity, StdFallback, PROC_THREAD_SELF_STATUS, STD_FALLBACK,
+    compact_list, possible_cpus, status_affinity, Affinity, PROC_THREAD_SELF_STATUS,
     SYS_CPU_ONLINE, SYS_CPU_POSSIBLE,
 };
 pub use cgroups::{
-    CgroupLevel, CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots, Unshown,
+    CgroupLevel, CgroupReport, CgroupVersion, MissReason, MissedCgroup, Roots, Throttling, Unshown,
 };
 #[cfg(target_os = "linux")]
 pub use membership::cgroup;
 pub use membership::{CgroupProbe, Membership};
 pub use namespace::{cgroup_namespace, PROC_CGROUP_INIT_INO, PROC_SELF_NS_CGROUP};
-pub use steal::{cpu_steal_now, CpuSteal, StealProbe, STEAL_SHARE_MIN};
 
-/// A kernel file that std would read, which exists but could not be read. std counts what
-/// it would have said as "no limit", so the answer may be larger than intended.
+/// What kind of fault made a read fail, by its errno: each has its own remedy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// EACCES or EPERM: this user, or a sandbox's policy, may not read it.
+    Permission,
+    /// EMFILE or ENFILE: no file descriptor was left, the process's own (`ulimit -n`,
+    /// systemd's `LimitNOFILE=`) or the system's: a passing state, or a descriptor leak.
+    Descriptors,
+    /// ENOMEM: the kernel could not allocate memory for the read: a passing state under memory
+    /// pressure.
+    Memory,
+    /// EIO and every other error: an I/O or kernel error.
+    Io,
+}
+
+impl Fault {
+    /// Every kind's name, as Lua sees it, in the order of the variants (`as_str` indexes it,
+    /// so a new variant does not compile until its name is here).
+    pub const NAMES: [&'static str; 4] = ["permission", "descriptors", "memory", "io"];
+
+    /// The kind of fault an error from the kernel is.
+    pub fn of(error: &io::Error) -> Fault {
+        match error.raw_os_error() {
+            Some(libc::EACCES | libc::EPERM) => Fault::Permission,
+            Some(libc::EMFILE | libc::ENFILE) => Fault::Descriptors,
+            Some(libc::ENOMEM) => Fault::Memory,
+            _ => Fault::Io,
+        }
+    }
+
+    /// The name Lua sees: `"permission"` (EACCES, EPERM), `"descriptors"` (EMFILE, ENFILE),
+    /// `"memory"` (ENOMEM) or `"io"` (EIO and every other error).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Permission => Self::NAMES[0],
+            Fault::Descriptors => Self::NAMES[1],
+            Fault::Memory => Self::NAMES[2],
+            Fault::Io => Self::NAMES[3],
+        }
+    }
+}
+
+/// A kernel file that exists but could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UnreadableFile {
@@ -46,6 +86,30 @@ pub struct UnreadableFile {
     pub path: PathBuf,
     /// The error, such as `Permission denied (os error 13)`.
     pub error: String,
+    /// What kind of fault the error is.
+    pub fault: Fault,
+}
+
+impl UnreadableFile {
+    /// `error` on reading `path`, unless the file simply does not exist (`None`): a missing file
+    /// is the normal way to say "no limit".
+    pub(crate) fn of(path: &Path, error: &io::Error) -> Option<UnreadableFile> {
+        (error.kind() != io::ErrorKind::NotFound).then(|| UnreadableFile {
+            path: path.to_path_buf(),
+            error: error.to_string(),
+            fault: Fault::of(error),
+        })
+    }
+}
+
+/// The files a probe could not read: those std reads too, whose failure std counts as "no
+/// limit", and those explain() reads for itself, whose failure leaves a question open.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadFaults {
+    /// Files std reads too.
+    pub std: Vec<UnreadableFile>,
+    /// Files only explain() reads.
+    pub own: Vec<UnreadableFile>,
 }
 
 /// The read size for small kernel files (a limit, a cgroup list): one read holds them.
@@ -56,14 +120,6 @@ const SMALL_READ: usize = 512;
 /// several such files per call.
 pub(crate) fn read_kernel_file(path: &Path) -> io::Result<Vec<u8>> {
     read_whole(path, SMALL_READ, Ends::AtShortRead)
-}
-
-/// The first `size` bytes of a file, or fewer if it is shorter: one `read`.
-pub(crate) fn read_head(path: &Path, size: usize) -> io::Result<Vec<u8>> {
-    let mut head = vec![0; size];
-    let read = std::fs::File::open(path)?.read(&mut head)?;
-    head.truncate(read);
-    Ok(head)
 }
 
 /// `/proc/self/mountinfo` (or a fixture) whole, 64 KiB per `read`, until a read returns
@@ -78,7 +134,7 @@ pub(crate) fn read_mountinfo(path: &Path) -> io::Result<Vec<u8>> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Ends {
     /// At a read shorter than asked: the kernel formats a sysfs or cgroupfs value,
-    /// `/proc/self/cgroup`, `/proc/stat` or a status file in one piece and hands over all it
+    /// `/proc/self/cgroup` or a status file in one piece and hands over all it
     /// has up to the size asked (a regular file, such as a test fixture, does too), so the
     /// read that would only see the end is not made.
     AtShortRead,
@@ -116,30 +172,22 @@ pub(crate) fn read_extra_number(path: &Path) -> Option<u64> {
 pub(crate) struct LimitFile {
     /// Its text; `None` when it is missing, not UTF-8 (std fails there too), or unreadable.
     pub(crate) text: Option<String>,
-    /// Whether it exists but could not be read (then it is also in `unreadable`).
+    /// Whether it exists but could not be read (then it is also in the faults).
     pub(crate) unreadable: bool,
 }
 
 /// Reads a kernel file std would read. Only a file that exists but cannot be read is
-/// recorded in `unreadable`, since a missing file is the normal way to say "no limit".
-pub(crate) fn read_limit_file(path: &Path, unreadable: &mut Vec<UnreadableFile>) -> LimitFile {
+/// recorded in `faults`, since a missing file is the normal way to say "no limit".
+pub(crate) fn read_limit_file(path: &Path, faults: &mut ReadFaults) -> LimitFile {
     match read_kernel_file(path) {
         Ok(content) => LimitFile { text: String::from_utf8(content).ok(), unreadable: false },
-        Err(err) => LimitFile { text: None, unreadable: note_unreadable(path, &err, unreadable) },
+        Err(err) => {
+            let unreadable = UnreadableFile::of(path, &err);
+            let exists = unreadable.is_some();
+            faults.std.extend(unreadable);
+            LimitFile { text: None, unreadable: exists }
+        }
     }
-}
-
-/// Records `err` for `path` unless the file simply does not exist; says whether it did.
-pub(crate) fn note_unreadable(
-    path: &Path,
-    err: &io::Error,
-    unreadable: &mut Vec<UnreadableFile>,
-) -> bool {
-    let exists = err.kind() != io::ErrorKind::NotFound;
-    if exists {
-        unreadable.push(UnreadableFile { path: path.to_path_buf(), error: err.to_string() });
-    }
-    exists
 }
 
 #[cfg(all(test, target_os = "linux"))]

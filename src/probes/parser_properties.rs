@@ -1,18 +1,19 @@
 //! Properties of the parsers of kernel text, each against an independent statement of what
-//! the text means: a CPU list written from a mask and read back counts the mask's bits; a
+//! the text means: a CPU list written from a mask and read back is the mask; a
 //! level's CPUs are its limit over its period; a path the kernel escapes is unescaped to
-//! itself; a `/proc/self/cgroup` line names its path; steal is the eighth counter over all
-//! eight. Arbitrary bytes and mutated real samples keep every parser from panicking, and
-//! std's mountinfo search from claiming more than the text holds.
+//! itself; a `/proc/self/cgroup` line names its path; `cpu.stat`'s counters are the numbers
+//! written, in any order among other keys. Arbitrary bytes and mutated real
+//! samples keep every parser from panicking, and std's mountinfo search from claiming more
+//! than the text holds.
 
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use super::affinity::{compact_list, count_list, list_words};
-use super::cgroups::{CgroupVersion, Roots};
+use super::affinity::{compact_list, list_words};
+use super::cgroups::{CgroupVersion, Roots, Throttling};
 use super::scratch::Scratch;
-use super::{membership, mountinfo, namespace, steal};
+use super::{membership, mountinfo, namespace};
 
 const MOUNTINFO: &str = "\
 22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n\
@@ -20,9 +21,9 @@ const MOUNTINFO: &str = "\
 32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n\
 41 31 0:38 /kubepods /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n";
 const PROC_SELF_CGROUP: &str = "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/docker/abc\n";
-const STAT: &str =
-    "cpu  8130 0 2466 178173 1715 0 33 16 0 0\ncpu0 4000 0 1200 89000 800 0 10 8 0 0\nintr 1 2\n";
-const SAMPLES: [&str; 5] = [MOUNTINFO, PROC_SELF_CGROUP, "150000 100000\n", "-1\n", STAT];
+const CPU_STAT: &str = "usage_usec 1763466\nuser_usec 1608493\nsystem_usec 154972\nnr_periods 16\n\
+nr_throttled 15\nthrottled_usec 1780012\nnr_bursts 0\nburst_usec 0\n";
+const SAMPLES: [&str; 5] = [MOUNTINFO, PROC_SELF_CGROUP, "150000 100000\n", "-1\n", CPU_STAT];
 
 /// A real sample with bytes overwritten, inserted and removed, and maybe cut short.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
@@ -65,11 +66,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_cpu_list_read_back_counts_the_mask(words in prop::collection::vec(any::<u64>(), 0..20)) {
+    fn a_cpu_list_read_back_is_the_mask(words in prop::collection::vec(any::<u64>(), 0..20)) {
         let words: Vec<libc::c_ulong> = words.into_iter().map(|w| w as libc::c_ulong).collect();
         let list = compact_list(&words);
-        let popcount: usize = words.iter().map(|w| w.count_ones() as usize).sum();
-        prop_assert_eq!(count_list(&list), Some(popcount), "{}", list);
         let mut read = list_words(&list).unwrap();
         let mut written = words.clone();
         while written.last() == Some(&0) { written.pop(); }
@@ -110,11 +109,34 @@ proptest! {
     }
 
     #[test]
-    fn steal_is_the_eighth_counter_over_all_eight(ticks in prop::array::uniform10(0u64..1 << 40)) {
-        let line = ticks.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
-        let read = steal::parse_stat(format!("cpu  {line}\nintr 1\n").as_bytes()).unwrap();
-        prop_assert_eq!(read.steal_ticks, ticks[7]);
-        prop_assert_eq!(read.total_ticks, ticks[..8].iter().sum::<u64>());
+    fn cpu_stat_counters_are_the_numbers_written(
+        periods in any::<u64>(),
+        throttled in any::<u64>(),
+        usec in 0u64..1 << 50,
+        others in prop::collection::vec(("[a-z_.]{1,24}", any::<u64>()), 0..8),
+        at in prop::array::uniform3(any::<usize>()),
+        v1 in any::<bool>(),
+    ) {
+        let (version, time_key, per_usec) = if v1 {
+            (CgroupVersion::V1, "throttled_time", 1000)
+        } else {
+            (CgroupVersion::V2, "throttled_usec", 1)
+        };
+        let counters = ["nr_periods", "nr_throttled", "throttled_time", "throttled_usec"];
+        let mut lines: Vec<String> = others
+            .iter()
+            .filter(|(key, _)| !counters.contains(&key.as_str()))
+            .map(|(key, value)| format!("{key} {value}"))
+            .collect();
+        let written =
+            [format!("nr_periods {periods}"), format!("nr_throttled {throttled}"), format!("{time_key} {}", usec * per_usec)];
+        for (line, at) in written.into_iter().zip(at) {
+            lines.insert(at % (lines.len() + 1), line);
+        }
+        let text = lines.join("\n") + "\n";
+        let read = Throttling::parse(&text, version).unwrap();
+        prop_assert_eq!((read.periods, read.throttled), (periods, throttled), "{}", text);
+        prop_assert_eq!(read.time, std::time::Duration::from_micros(usec), "{}", text);
     }
 
     #[test]
@@ -143,9 +165,9 @@ proptest! {
             }
         }
         let _ = membership::parse_membership(&bytes);
-        let _ = steal::parse_stat(&bytes);
-        let _ = steal::hypervisor_flag(&bytes[..]);
         let _ = namespace::parse_link(&String::from_utf8_lossy(&bytes));
+        let _ = Throttling::parse(&String::from_utf8_lossy(&bytes), CgroupVersion::V1);
+        let _ = Throttling::parse(&String::from_utf8_lossy(&bytes), CgroupVersion::V2);
     }
 }
 
