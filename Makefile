@@ -41,10 +41,12 @@ module:
 	cp target/build/$(LUA)/release/libkumo_parallelism.so target/lua/$(LUA)/.kumo_parallelism.so.tmp
 	mv -f target/lua/$(LUA)/.kumo_parallelism.so.tmp target/lua/$(LUA)/kumo_parallelism.so
 
-# luarocks' install step for the rockspec: LIBDIR is the rock's lib directory.
+# luarocks' install step for the rockspec: LIBDIR is the rock's lib directory, PREFIX the
+# rock's own directory, which keeps the LuaCATS type file (it is no module to require).
 rock-install: module
-	mkdir -p "$(LIBDIR)"
+	mkdir -p "$(LIBDIR)" "$(PREFIX)/library"
 	cp target/lua/$(LUA)/kumo_parallelism.so "$(LIBDIR)/kumo_parallelism.so"
+	cp lua/library/kumo_parallelism.lua "$(PREFIX)/library/kumo_parallelism.lua"
 
 # One target per interpreter, so that make -j builds them side by side (each has its own
 # target dir, and LTO's last step runs on one core).

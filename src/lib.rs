@@ -21,8 +21,8 @@
 //! builds the loadable module (`make module LUA=lua5.4`); `vendored` compiles Lua in. The
 //! defaults (`lua54`, `vendored`) serve the tests and `make run`. A host that brings its own
 //! mlua depends on this crate with `default-features = false, features = ["lua54"]`.
-//! `serde` makes [`Explanation`] and its parts `Serialize`, with the field names of the Lua
-//! table explain() returns; [`Explanation`] is `IntoLua` either way.
+//! [`Explanation`] and its parts are always `Serialize`, with the field names of the Lua table
+//! explain() returns (the binding makes that table from it), and [`Explanation`] is `IntoLua`.
 //!
 //! # In a kumod-style host
 //!
