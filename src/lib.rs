@@ -42,13 +42,13 @@
 //!         r#"
 //!         local kumo_parallelism = require 'kumo_parallelism'
 //!         local n = kumo_parallelism.available_parallelism()
-//!         return n, math.max(1, math.ceil(n / 2)) -- a readyq-sized pool
+//!         return n, math.max(1, n // 2) -- readyq's size in kumod: cpus / 2, at least 1
 //!         "#,
 //!     )
 //!     .eval()
 //! });
 //! let (threads, readyq) = policy.join().expect("policy thread")?;
-//! assert!(threads >= 1 && readyq >= 1 && readyq <= threads);
+//! assert_eq!(readyq, (threads / 2).max(1));
 //! # Ok::<(), mlua::Error>(())
 //! ```
 //!

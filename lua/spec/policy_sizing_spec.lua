@@ -1,27 +1,71 @@
--- How a user tests a policy under 1, 2 or 64 CPUs on any machine: the README shows this file
--- as it is. luassert's stub replaces available_parallelism on the module table for one test,
--- and revert() puts the module's own function back (busted 2.1 does not revert it at the
--- end of a test). .busted loads lua/spec/support.lua first, which puts the module built for
--- this interpreter first on package.cpath.
+-- The example policy (lua/examples/policy.lua, what `make run` runs) sizes its pools as
+-- kumod does, for every count from 1 to 64, against kumod's own formulas as KumoMTA's source
+-- writes them (lua/spec/kumod_pools.lua, with the commit they came from). luassert's stubs
+-- give the policy each count and environment; busted 2.1 (Debian 12's) does not revert a
+-- stub at the end of a test, so each test reverts its own.
 local kumo_parallelism = require 'kumo_parallelism'
+local kumod = require 'kumod_pools'
 
-local function pool_size()
-  return math.max(1, math.ceil(kumo_parallelism.available_parallelism() / 2))
+-- A Rust integer expression of `cpus` as kumod writes a pool's size ("cpus * 3 / 8"):
+-- left to right, `/` rounding down, as Rust's usize arithmetic does.
+local function rust_size(expression, cpus)
+  assert(expression:match('^cpus[%s%d%*/]*$'), 'not a size of the form kumod uses: ' .. expression)
+  local value = cpus
+  for operator, operand in expression:gmatch('([%*/])%s*(%d+)') do
+    operand = tonumber(operand)
+    if operator == '*' then value = value * operand else value = math.floor(value / operand) end
+  end
+  return math.max(1, value)  -- Runtime::new: (default_size)(cpus).max(1)
 end
 
-describe('a policy sized by available_parallelism()', function()
-  local real = kumo_parallelism.available_parallelism
+-- The pools the policy sizes with `cpus` from available_parallelism() and `environment` as
+-- os.getenv's answers; its printing silenced.
+local function policy_pools(cpus, environment)
+  local answer = stub(kumo_parallelism, 'available_parallelism').returns(cpus)
+  local getenv = os.getenv
+  local env = stub(os, 'getenv', function(name) return environment[name] end)
+  local quiet = stub(_G, 'print')
+  finally(function() answer:revert(); env:revert(); quiet:revert() end)
+  local pools = dofile('lua/examples/policy.lua')
+  answer:revert(); env:revert(); quiet:revert()
+  assert.are.equal(getenv, os.getenv)
+  return pools
+end
 
-  for _, case in ipairs({ { cpus = 1, threads = 1 }, { cpus = 2, threads = 1 }, { cpus = 64, threads = 32 } }) do
-    it(string.format('sizes its pool to %d under %d CPUs', case.threads, case.cpus), function()
-      local cpus = stub(kumo_parallelism, 'available_parallelism').returns(case.cpus)
-      finally(function() cpus:revert() end)  -- also when an assertion below fails
+describe('the example policy, sized as kumod sizes its pools', function()
+  it('covers pools kumod has, each from KumoMTA ' .. kumod.commit:sub(1, 12), function()
+    local known = {}
+    for _, pool in ipairs(kumod.pools) do known[pool.name] = pool end
+    local sized = 0
+    for name in pairs(policy_pools(8, {})) do
+      assert.is_not_nil(known[name], name .. ' is no pool of kumod')
+      sized = sized + 1
+    end
+    assert.is_true(sized >= 3)
+  end)
 
-      assert.are.equal(case.threads, pool_size())
-      assert.stub(cpus).was.called(1)
+  it('gives every pool kumod\'s size for every count from 1 to 64', function()
+    local differences = {}
+    for cpus = 1, 64 do
+      local pools = policy_pools(cpus, {})
+      for _, pool in ipairs(kumod.pools) do
+        local got = pools[pool.name]
+        local want = rust_size(pool.size, cpus)
+        if got ~= nil and got ~= want then
+          differences[#differences + 1] = string.format('%s at %d CPUs: %d, kumod %d (%s in %s)',
+            pool.name, cpus, got, want, pool.size, pool.file)
+        end
+      end
+    end
+    assert.are.same({}, differences)
+  end)
 
-      cpus:revert()
-      assert.are.equal(real, kumo_parallelism.available_parallelism)
-    end)
-  end
+  it('takes KUMOD_<POOL>_THREADS first, as kumod does', function()
+    local pools = policy_pools(64, { KUMOD_READYQ_THREADS = '5' })
+    assert.are.equal(5, pools.readyq)
+    assert.are.equal(rust_size('cpus * 3 / 8', 64), pools.smtpsrv)
+    local ok, err = pcall(policy_pools, 64, { KUMOD_LOGGING_THREADS = 'many' })
+    assert.is_false(ok)
+    assert.matches('KUMOD_LOGGING_THREADS="many" is not a whole number', err, 1, true)
+  end)
 end)
