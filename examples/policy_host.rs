@@ -5,12 +5,15 @@
 //! `make run` runs it on `lua/examples/policy.lua`; any other policy path may be given.
 //! The case lanes run it as a host with threads of its own does:
 //!
-//!   policy_host [--main-first] [--between COMMAND] [--pin-thread CPU] [--on main] [POLICY]
+//!   policy_host [--main-first | --pinned-first CPU] [--between COMMAND] [--pin-thread CPU]
+//!               [--on main] [POLICY]
 //!
 //! `--main-first`: the main thread asks `available_parallelism()` and `explain()` first, as
 //! kumod does when it sizes its pools at start; `--between COMMAND`: then `sh -c COMMAND` runs (a
 //! quota changed under the process); then the policy runs on a worker thread, which first
 //! pins itself to CPU with `--pin-thread`, or on the main thread again with `--on main`.
+//! `--pinned-first CPU`: a worker pinned to CPU asks `available_parallelism()` first, its
+//! state kept open, and then the policy runs on the main thread.
 //! Without options the policy runs on the main thread.
 
 use std::path::PathBuf;
@@ -20,20 +23,24 @@ use std::process::ExitCode;
 #[derive(Default)]
 struct Plan {
     main_first: bool,
+    pinned_first: Option<usize>,
     between: Option<String>,
     pin_thread: Option<usize>,
     on_main: bool,
     policy: Option<PathBuf>,
 }
 
-const USAGE: &str =
-    "usage: policy_host [--main-first] [--between COMMAND] [--pin-thread CPU] [--on main] [POLICY]";
+const USAGE: &str = "usage: policy_host [--main-first | --pinned-first CPU] [--between COMMAND] \
+                     [--pin-thread CPU] [--on main] [POLICY]";
 
 fn parse(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<Plan> {
     let mut plan = Plan::default();
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--main-first") => plan.main_first = true,
+            Some("--pinned-first") => {
+                plan.pinned_first = Some(args.next()?.to_str()?.parse().ok()?)
+            }
             Some("--between") => plan.between = Some(args.next()?.into_string().ok()?),
             Some("--pin-thread") => plan.pin_thread = Some(args.next()?.to_str()?.parse().ok()?),
             Some("--on") => plan.on_main = args.next()?.to_str()? == "main",
@@ -61,6 +68,11 @@ fn main() -> ExitCode {
 }
 
 fn run_plan(plan: &Plan, policy: &std::path::Path) -> mlua::Result<()> {
+    // the pinned worker's state stays open until the policy has run
+    let _pinned_state = match plan.pinned_first {
+        Some(cpu) => Some(pinned_first(cpu)?),
+        None => None,
+    };
     if plan.main_first {
         let lua = mlua::Lua::new();
         kumo_parallelism::register(&lua)?;
@@ -89,6 +101,19 @@ fn run_plan(plan: &Plan, policy: &std::path::Path) -> mlua::Result<()> {
             .join()
             .unwrap_or_else(|_| Err(mlua::Error::runtime("the policy thread panicked")))
     })
+}
+
+/// A worker pinned to `cpu` asks `available_parallelism()` first: its state, kept open.
+fn pinned_first(cpu: usize) -> mlua::Result<mlua::Lua> {
+    std::thread::spawn(move || {
+        pin_this_thread(cpu)?;
+        let lua = mlua::Lua::new();
+        kumo_parallelism::register(&lua)?;
+        lua.load("require('kumo_parallelism').available_parallelism()").exec()?;
+        Ok(lua)
+    })
+    .join()
+    .unwrap_or_else(|_| Err(mlua::Error::runtime("the pinned worker panicked")))
 }
 
 /// Restricts the calling thread, and only it, to one CPU.

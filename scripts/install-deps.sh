@@ -8,7 +8,9 @@ packages=(
   lua-busted                           # the Lua test runner
   util-linux                           # taskset, unshare, setpriv: real-environment tests
   luarocks                             # the offline rockspec install test
-  liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev  # luarocks checks for headers
+  liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev  # luarocks checks for headers;
+                                       # the C host (scripts/c-host.sh) builds against 5.4's
+  gcc pkg-config                       # the C host
   valgrind                             # the memory suite
   strace                               # the override path makes no system call
   lua-luv                              # make bench: uv.available_parallelism() for scale

@@ -41,5 +41,6 @@ add_kumo_tree() {
   add_program "$root" "$STD_REFERENCE" /kumo/bin/std_parallelism && add_program "$root" "$HOST" /kumo/bin/policy_host \
     || return 1
   mkdir -p "$root/kumo/lua/scenarios" && cp lua/scenarios/probe.lua lua/scenarios/live.lua "$root/kumo/lua/scenarios/" \
-    && cp scripts/probe-all "$root/kumo/probe-all" && chmod +x "$root/kumo/probe-all"
+    && cp scripts/probe-all "$root/kumo/probe-all" && cp scripts/busy "$root/kumo/busy" \
+    && chmod +x "$root/kumo/probe-all" "$root/kumo/busy"
 }

@@ -54,7 +54,7 @@ oci_settings() {
   local setting
   for setting in "${SETTINGS[@]}"; do
     case $setting in
-      taskset=*|parent-quota=*|outer-quota=*|cpu-num-from-quota) ;;
+      taskset=*|parent-quota=*|outer-quota=*|cpu-num-from-quota|busy=*) ;;
       *) echo "$setting" ;;
     esac
   done
@@ -79,13 +79,14 @@ remove_cgroup() { # DIR: the case's cgroups, leaf first (runc removes its own)
 
 # ---- the lane: every program of a case, in one start of its runtime --------------------------
 lane_enter_all() { # RUNTIME...
-  local setting taskset=() outer='' parent='' runsc_flags=()
+  local setting taskset=() outer='' parent='' runsc_flags=() busy=
   for setting in "${SETTINGS[@]}"; do
     case $setting in
       taskset=*) taskset=(taskset -c "${setting#taskset=}") ;;
       outer-quota=*) outer=${setting#outer-quota=} ;;
       parent-quota=*) parent=${setting#parent-quota=} ;;
       cpu-num-from-quota) runsc_flags+=(--cpu-num-from-quota) ;;
+      busy=*) busy="/bin/sh,/kumo/busy,${setting#busy=},2," ;;
     esac
   done
   local id="kumo-$ROW_NAME-$$" case_dir="kumo-runtime-$$/$ROW_NAME" settings
@@ -94,7 +95,7 @@ lane_enter_all() { # RUNTIME...
   make_cgroup "kumo-runtime-$$" "$parent" || { echo "could not make the parent cgroup"; return; }
   case $RUNTIME in
     runc|runsc)
-      if ! config_for "${settings[@]}" "args=/bin/sh,/kumo/probe-all,/kumo,$(IFS=,; echo "$*")" 2>"$WORK/oci.log"; then
+      if ! config_for "${settings[@]}" "args=$busy/bin/sh,/kumo/probe-all,/kumo,$(IFS=,; echo "$*")" 2>"$WORK/oci.log"; then
         echo "could not write the config: $(cat "$WORK/oci.log")"
         remove_cgroup "$case_dir"
         return

@@ -129,6 +129,8 @@ for lua in ${KUMO_HOST_LUAS:?}; do
   run_libtest "host-$lua" make -s --no-print-directory host-check LUA=$lua
 done
 
+# A C host with a Lua state per thread: first answers held like with like, in both orders.
+run_tap c-host bash scripts/c-host.sh
 # valgrind on lua5.4 (success and error paths) and a flat RSS over a long loop.
 run_tap memory bash scripts/memory.sh
 # strace: the override path makes no system call (the detection path as the control).

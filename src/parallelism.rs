@@ -60,7 +60,7 @@ pub(crate) enum Basis {
 }
 
 /// An answer, when it was taken, and under what.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Answer {
     pub(crate) count: NonZeroUsize,
     pub(crate) taken: Instant,

@@ -47,7 +47,7 @@ function kumo_parallelism.explain() end
 ---@field cgroup2_elsewhere kumo_parallelism.CgroupReport? A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it.
 ---@field std_missed kumo_parallelism.MissedCgroup? The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does not count its quota.
 ---@field cgroup_namespace integer? The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835 (`PROC_CGROUP_INIT_INO`) is the kernel's initial one. Absent when the link cannot be read.
----@field first_answer kumo_parallelism.FirstAnswer? The calling thread's first answer, how long ago, and what it was taken under; where this thread had none before this call, the process's first, from another thread.
+---@field first_answer kumo_parallelism.FirstAnswer? The first answer this one is held against, as it was before this call: the process's first, where it was taken under what this answer is (the override, or the same affinity mask: like with like, whichever thread took it), and the calling thread's own first; the one that differs from `value` where one does (`changed-since-first-call`), else the process's, else this thread's. Absent where neither was taken, or the process's was taken under another mask and this thread had none.
 ---@field findings kumo_parallelism.Finding[] What in these facts misleads and what to change, in the order of the codes; empty when nothing does.
 
 ---`KUMO_AVAILABLE_PARALLELISM` as set.
@@ -66,11 +66,11 @@ function kumo_parallelism.explain() end
 ---@field error string The error, such as `Permission denied (os error 13)`.
 ---@field fault "permission"|"descriptors"|"memory"|"io" What kind of fault the error is.
 
----The first answer `available_parallelism()` or `explain()` gave the calling thread, or, where this thread had none before, the process's first, from another thread: what pools sized at start were sized for, and what it was taken under.
+---A first answer of `available_parallelism()` or `explain()`, what it was taken under, and which thread took it: what pools sized then were sized for.
 ---@class kumo_parallelism.FirstAnswer
 ---@field count integer The answer.
 ---@field age number How long ago it was taken; in Lua and JSON, in seconds.
----@field taken_on "this-thread"|"another-thread" Which thread took it: `"this-thread"`, or `"another-thread"` where the calling thread had no answer before this call.
+---@field taken_on "this-thread"|"another-thread" Which thread took it: `"this-thread"` or `"another-thread"`.
 ---@field override true? Whether `KUMO_AVAILABLE_PARALLELISM` gave it.
 ---@field cpus string? The affinity mask std counted for it, such as `0-3`: the mask of the thread that took it, with std's 1024-CPU set; absent where the override gave it, or where std could not read the mask.
 

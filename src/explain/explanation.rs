@@ -57,7 +57,7 @@ pub struct OverrideSetting {
 pub enum TakenOn {
     /// The thread that asks.
     ThisThread,
-    /// Another thread of the process: the thread that asks had no answer before.
+    /// Another thread of the process, under what the answer now is taken under.
     AnotherThread,
 }
 
@@ -66,8 +66,7 @@ impl TakenOn {
     /// so a new variant does not compile until its name is here).
     pub const NAMES: [&'static str; 2] = ["this-thread", "another-thread"];
 
-    /// The name Lua sees: `"this-thread"`, or `"another-thread"` where the thread that asks had
-    /// no answer before.
+    /// The name Lua sees: `"this-thread"` or `"another-thread"`.
     pub fn as_str(self) -> &'static str {
         match self {
             TakenOn::ThisThread => Self::NAMES[0],
@@ -76,9 +75,8 @@ impl TakenOn {
     }
 }
 
-/// The first answer `available_parallelism()` or `explain()` gave the calling thread, or, where
-/// this thread had none before, the process's first, from another thread: what pools sized at
-/// start were sized for, and what it was taken under.
+/// A first answer of `available_parallelism()` or `explain()`, what it was taken under, and
+/// which thread took it: what pools sized then were sized for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FirstAnswer {
@@ -86,8 +84,7 @@ pub struct FirstAnswer {
     pub count: NonZeroUsize,
     /// How long ago it was taken; in Lua and JSON, in seconds.
     pub age: Duration,
-    /// Which thread took it: `"this-thread"`, or `"another-thread"` where the calling thread had no
-    /// answer before this call.
+    /// Which thread took it: `"this-thread"` or `"another-thread"`.
     pub taken_on: TakenOn,
     /// Whether `KUMO_AVAILABLE_PARALLELISM` gave it (`override` in Lua).
     pub by_override: bool,
@@ -165,8 +162,12 @@ pub struct Explanation {
     /// the kernel's changed between the reads (`detection-changed`), the same one that the rule
     /// differs (`probe-mismatch`).
     pub std_again: Option<NonZeroUsize>,
-    /// The calling thread's first answer, how long ago, and what it was taken under; where this
-    /// thread had none before this call, the process's first, from another thread.
+    /// The first answer this one is held against, as it was before this call: the process's first,
+    /// where it was taken under what this answer is (the override, or the same affinity mask: like
+    /// with like, whichever thread took it), and the calling thread's own first; the one that
+    /// differs from `value` where one does (`changed-since-first-call`), else the process's, else
+    /// this thread's. Absent where neither was taken, or the process's was taken under another
+    /// mask and this thread had none.
     pub first_answer: Option<FirstAnswer>,
     /// What in these facts misleads and what to change, in the order of the codes; empty when
     /// nothing does.

@@ -126,9 +126,9 @@ macro_rules! finding_table {
         says: "both numbers, the rustc the module was built with, and to report a bug with the \
             report attached";
     ChangedSinceFirstCall, "changed-since-first-call", Warning, changed_since_first_call,
-        when: "the answer differs from the calling thread's first one, or, where this thread \
-            had none before, from the process's first taken under the same affinity mask (or \
-            both by the override); not where a file or call std reads failed \
+        when: "the answer differs from the process's first answer taken under the same \
+            affinity mask (or both by the override), whichever thread took it, or from the \
+            calling thread's own first answer; not where a file or call std reads failed \
             (`cgroup-unreadable`, `affinity-unreadable`: the fault may make the difference)",
         says: "both numbers, whose first answer it was and how long ago, what changed since: \
             the override, this thread's own mask (both masks named), or, under the same mask, \

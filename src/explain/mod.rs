@@ -65,12 +65,7 @@ pub fn explain() -> Explanation {
     } else {
         None
     };
-    // the first answers as they were before this call: this thread's own, else the process's,
-    // which another thread took
-    let first_answer = match parallelism::first_answers() {
-        (Some(own), _) => Some(first(own, TakenOn::ThisThread)),
-        (None, process) => process.map(|answer| first(answer, TakenOn::AnotherThread)),
-    };
+    let first_answer = held_against(value, source == Source::Override);
     if let Some(count) = value {
         parallelism::note_answer(count, source == Source::Override);
     }
@@ -106,6 +101,21 @@ pub fn explain() -> Explanation {
     };
     why.findings = diagnose::findings(&why);
     why
+}
+
+/// The first answer this one is held against, as it was before this call: the process's,
+/// where it was taken under what this answer is (the override, or the same mask: like with
+/// like, whichever thread took it), and this thread's own; the first of them that differs
+/// from `value`, else the first of them there is.
+fn held_against(value: Option<std::num::NonZeroUsize>, by_override: bool) -> Option<FirstAnswer> {
+    let (own, process) = parallelism::first_answers();
+    let now = if by_override { Basis::Override } else { Basis::Detection(parallelism::std_mask()) };
+    let candidates = [process.filter(|answer| answer.basis == now), own];
+    let mut candidates = candidates.into_iter().flatten();
+    let chosen = candidates.clone().find(|answer| Some(answer.count) != value);
+    let answer = chosen.or_else(|| candidates.next())?;
+    let taken_on = if Some(answer) == own { TakenOn::ThisThread } else { TakenOn::AnotherThread };
+    Some(first(answer, taken_on))
 }
 
 /// An answer kept by the core, as explain() reports it.
