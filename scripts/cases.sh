@@ -54,9 +54,7 @@ advises() { ADVICE=$1; after check_advice 1; }
 check_advice() {
   local runtime report missing=''
   for runtime in $ROW_RUNTIMES; do
-    # run_case's outputs, where the lane ran every program at once
-    if [ -n "${outputs:-}" ]; then report=$(section "$outputs" "$runtime")
-    else report=$(lane_enter "$runtime" 2>&1); fi
+    report=${CASE_OUTPUT[$runtime]}
     grep -Eq "set KUMO_AVAILABLE_PARALLELISM=$ADVICE([^0-9]|\$)" <<<"$report" || missing+="[$runtime] $report"$'\n'
   done
   if [ -z "$missing" ]; then tap ok "$DESCRIPTION [every report: set KUMO_AVAILABLE_PARALLELISM=$ADVICE]"
@@ -162,26 +160,28 @@ check_probe() { # LABEL STD OUTPUT
 check_std() { tap_is "$DESCRIPTION [std reference]" "$EXPECT_STD" "$1"; }
 
 # Runs the current case (expect_case has recorded it): the std reference and every
-# runtime in the case's environment, each checked; then its after-checks.
+# runtime in the case's environment, each checked; then its after-checks, which find each
+# program's output in CASE_OUTPUT[RUNTIME] ("std" for the reference).
+declare -A CASE_OUTPUT
 run_case() {
-  local outputs='' runtime std_answer seen_std
+  local outputs='' runtime seen_std
+  CASE_OUTPUT=()
   if declare -F lane_prepare >/dev/null; then lane_prepare; fi
   if declare -F lane_enter_all >/dev/null; then
     outputs=$(lane_enter_all $ROW_RUNTIMES)
-    std_answer=$(section "$outputs" std)
+    CASE_OUTPUT[std]=$(section "$outputs" std)
+    for runtime in $ROW_RUNTIMES; do CASE_OUTPUT[$runtime]=$(section "$outputs" "$runtime"); done
   else
-    std_answer=$(lane_enter std 2>&1)
+    CASE_OUTPUT[std]=$(lane_enter std 2>&1)
+    for runtime in $ROW_RUNTIMES; do CASE_OUTPUT[$runtime]=$(lane_enter "$runtime" 2>&1); done
   fi
-  check_std "$std_answer"
+  check_std "${CASE_OUTPUT[std]}"
   for runtime in $ROW_RUNTIMES; do
     # a thread that sees another std than the main thread at the start says which
-    seen_std=$std_answer
+    seen_std=${CASE_OUTPUT[std]}
     [ "$runtime" != host ] || [ -z "$HOST_STD" ] || seen_std=$HOST_STD
-    if [ -n "$outputs" ]; then
-      check_probe "$runtime" "$seen_std" "$(section "$outputs" "$runtime")"$'\n'"$outputs"
-    else
-      check_probe "$runtime" "$seen_std" "$(lane_enter "$runtime" 2>&1)"
-    fi
+    # with every program's output after it, where the lane ran them at once
+    check_probe "$runtime" "$seen_std" "${CASE_OUTPUT[$runtime]}${outputs:+$'\n'$outputs}"
   done
   [ -z "$AFTER" ] || "$AFTER"
 }

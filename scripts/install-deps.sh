@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   lua5.1 lua5.2 lua5.3 lua5.4 luajit   # the interpreters the module is tested on
-  lua-busted                           # the Lua test runner
+  lua-busted                           # the Lua test runner (with lua-dkjson)
+  lua-cjson                            # the spec of what Lua's JSON encoders write
   util-linux                           # taskset, unshare, setpriv: real-environment tests
   luarocks                             # the offline rockspec install test
   liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev  # luarocks checks for headers;

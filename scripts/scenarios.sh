@@ -4,6 +4,9 @@
 # kernel setups. Prints TAP; the runner is scripts/cases.sh.
 #
 #   scenarios.sh run                 every scenario on every runtime (needs root and unshare)
+#   scenarios.sh run-faults          the fault-injection cases (scripts/cases/faults.cases):
+#                                    real faults under a real cgroup v1 quota, on lua5.4 and
+#                                    the Rust host
 #   scenarios.sh run-in-vm ROOT      the scenarios that need no cgroup v1 hierarchy, in the
 #                                    real-kernel lane's VM, its programs under ROOT
 #   scenarios.sh plan-in-vm          how many results run-in-vm prints
@@ -65,7 +68,65 @@ real_v1() { REAL_V1="$*"; }
 # real_v1_wrap CMD...: the programs of a real_v1 scenario run through CMD, once in the cgroup.
 real_v1_wrap() { REAL_V1_WRAP="$*"; }
 
-lane_reset() { PIN='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' HOST_FLAGS='' HOST_BETWEEN=''; }
+# ---- the fault lane's words (scripts/cases/faults.cases) -------------------------------------
+# half_cpu: a real cgroup v1 cpu directory with a quota of 0.5 CPU.
+half_cpu() { real_v1 cpu.cfs_quota_us=50000 cpu.cfs_period_us=100000; }
+# inject SYSCALLS ERRNO[:when=N] PATH: the programs run under strace, which makes SYSCALLS fail
+# with ERRNO where they name PATH (scripts/inject: "-" for every call, "@cgroup/FILE" in the
+# case's own cgroup); after a real_v1_wrap, inside it.
+inject() { REAL_V1_WRAP+="${REAL_V1_WRAP:+ }bash scripts/inject $*"; }
+# exhausted: every program takes each file descriptor it can under `ulimit -n 64` before it
+# asks (probe.lua after its first answer; the std reference with --exhausted).
+exhausted() { EXHAUST=1; REAL_V1_WRAP+="${REAL_V1_WRAP:+ }bash -c 'ulimit -n 64 && exec \"\$@\"' _"; }
+# names PATH ERRNO: one check that every runtime's report has a finding that names PATH
+# ("@cgroup/FILE": FILE in the case's cgroup; "sched_getaffinity": the call), the kind of
+# fault ERRNO is, and its remedy.
+names() { NAMED=$1 NAMED_ERRNO=$2; after check_names 1; }
+# What a finding must say of each kind of fault: its words, then its remedy's (a permission
+# fault on the call: the sandbox's policy).
+fault_phrases() { # ERRNO CALL(0|1)
+  case $1 in
+    EMFILE|ENFILE) echo "no file descriptor was left|the open-file limit" ;;
+    ENOMEM) echo "could not allocate memory|once memory is free" ;;
+    EACCES|EPERM) if [ "$2" = 1 ]; then echo "policy denies the call|allow sched_getaffinity"
+                  else echo "may not read it|let this user read it"; fi ;;
+    *) echo "an I/O or kernel error|dmesg" ;;
+  esac
+}
+check_names() {
+  local runtime call=0 words remedy pattern line missing='' found
+  [ "$NAMED" != sched_getaffinity ] || call=1
+  IFS='|' read -r words remedy <<<"$(fault_phrases "$NAMED_ERRNO" "$call")"
+  case $NAMED in
+    @cgroup/*) pattern="/kumo-scenario-[0-9]*-[0-9]*/${NAMED#@cgroup/} " ;;
+    *) pattern="$NAMED[ :]" ;;
+  esac
+  for runtime in $ROW_RUNTIMES; do
+    found=''
+    while IFS= read -r line; do
+      case $line in warning:*|note:*) ;; *) continue ;; esac
+      grep -q -- "$pattern" <<<"$line" && [[ $line == *"$words"* && $line == *"$remedy"* ]] && found=1
+    done <<<"${CASE_OUTPUT[$runtime]}"
+    [ -n "$found" ] || missing+="[$runtime] ${CASE_OUTPUT[$runtime]}"$'\n'
+  done
+  local what="$DESCRIPTION [every report names $NAMED, $NAMED_ERRNO's kind of fault and its remedy]"
+  if [ -z "$missing" ]; then tap ok "$what"; else tap not-ok "$what" "$missing"; fi
+}
+# injected_once: one check that strace injected exactly one fault into each program.
+injected_once() { after check_injected_once 1; }
+check_injected_once() {
+  local injected programs
+  injected=$(grep -c INJECTED "$KUMO_INJECT_LOG" 2>/dev/null)
+  programs=$((1 + $(wc -w <<<"$ROW_RUNTIMES")))
+  tap_is "$DESCRIPTION [one fault injected in each of the $programs programs]" "$programs" "${injected:-0}"
+}
+
+lane_reset() {
+  PIN='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' HOST_FLAGS='' HOST_BETWEEN='' EXHAUST=''
+  NAMED='' NAMED_ERRNO=''
+  # a fresh log of what strace injected, for the case's programs
+  [ -z "${KUMO_INJECT_LOG:-}" ] || : >"$KUMO_INJECT_LOG"
+}
 
 # Runs scenario NAME's setup in the current phase (read here, without a process: this runs
 # once per program, in the VM too).
@@ -162,7 +223,8 @@ run_real_v1() { # CMD...
   done
   # shellcheck disable=SC2086
   (unset KUMO_AVAILABLE_PARALLELISM; export KUMO_SCENARIO_CGROUP=$dir
-   sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" $REAL_V1_WRAP "$@")
+   eval "set -- $REAL_V1_WRAP \"\$@\""
+   sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "$@")
   local code=$?
   rmdir "$dir" || echo "# could not remove $dir" >&2
   return $code
@@ -174,6 +236,7 @@ lane_enter() { # RUNTIME
   local host=()
   [ -z "$HOST_FLAGS" ] || host+=(KUMO_HOST_FLAGS="$HOST_FLAGS")
   [ -z "$HOST_BETWEEN" ] || host+=(KUMO_HOST_BETWEEN="$HOST_BETWEEN")
+  [ -z "$EXHAUST" ] || host+=(KUMO_EXHAUST=1)
   if [ -n "$REAL_V1" ]; then
     run_real_v1 env "${host[@]}" sh scripts/probe-all --one "$ROOT" "$1"
   else
@@ -215,6 +278,41 @@ namespace_note() {
   [ -z "$namespace" ] || [ "$namespace" = "cgroup:[4026531835]" ] || echo cgroup-namespace/note
 }
 
+# The errnos each fault case's @ERRNO@ stands for, one case each: a process at its descriptor
+# limit, a system at its own, memory pressure, an I/O error, a permission fault.
+FAULT_ERRNOS="EMFILE ENFILE ENOMEM EIO EACCES"
+
+# The fault cases with each @ERRNO@ row made one row per errno, named NAME_errno.
+expand_faults() { # FILE
+  local line errno name rest
+  while IFS= read -r line; do
+    case $line in
+      *@ERRNO@*)
+        IFS='|' read -r name rest <<<"$line"
+        for errno in $FAULT_ERRNOS; do
+          echo "$(trim "$name")_${errno,,} |${rest//@ERRNO@/$errno}"
+        done ;;
+      *) echo "$line" ;;
+    esac
+  done <"$1"
+}
+
+run_faults() {
+  local why planned cases=target/faults.cases
+  refuse_filters "fault lane" KUMO_FAULTS
+  why=$(can_run) || fail_lane "fault-injection lane" "$why"
+  command -v strace >/dev/null || fail_lane "fault-injection lane" "strace is missing (make test installs it)"
+  lay_out_root || fail_lane "fault-injection lane" "could not build the programs"
+  mkdir -p target && expand_faults scripts/cases/faults.cases >"$cases"
+  export KUMO_INJECT_LOG=$PWD/target/faults-injected.log
+  NAME_FILTER=${KUMO_FAULTS:-}
+  CASE_EXTRA_FINDINGS=$(namespace_note)
+  planned=$(plan_cases "$cases")
+  echo "1..$planned"
+  run_cases "$cases"
+  tap_exit "$planned"
+}
+
 run_all() {
   local why
   refuse_filters scenarios KUMO_SCENARIOS
@@ -243,6 +341,9 @@ case "${1:-}" in
     : "${KUMO_LUAS:?run through make test, which exports the interpreter list}"
     CASE_RUNTIMES="$KUMO_LUAS host"
     run_all ;;
+  run-faults)
+    CASE_RUNTIMES="lua5.4 host"
+    run_faults ;;
   plan-in-vm)
     CASE_RUNTIMES="${KUMO_BUNDLE_LUAS:?} host"
     lane_selects() { vm_selects; }

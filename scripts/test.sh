@@ -146,6 +146,9 @@ run_step cargo-package cargo package --quiet --allow-dirty
 
 # Real kernel setups: mount namespaces, taskset, real cgroup v1 directories (needs root).
 run_tap scenarios bash scripts/scenarios.sh run
+# Faults: every file and system call std and explain() make, made to fail by strace, and a
+# process at its descriptor limit, under a real cgroup v1 quota.
+run_tap faults bash scripts/scenarios.sh run-faults
 # Real container runtimes and sandboxes: runc, gVisor, firejail, bubblewrap (make runtime-test).
 run_tap runtime-test bash scripts/runtime-test.sh
 # Real kernels under qemu (Debian's kernel): cgroup v2, v1 and hybrid, 8 and 64 CPUs, live

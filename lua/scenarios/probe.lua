@@ -3,6 +3,17 @@
 --         and the findings as code/severity, comma-separated ("-" for none)
 -- Then the explain() report, shown by the runner when a check fails.
 local m = require 'kumo_parallelism'
+-- KUMO_EXHAUST=1: the first answer, then every file descriptor this process can take, as a
+-- mail server at its limit has them, and then the probe itself
+local held = {}
+if os.getenv('KUMO_EXHAUST') == '1' then
+  m.available_parallelism()
+  while true do
+    local file = io.open('/dev/null')
+    if not file then break end
+    held[#held + 1] = file
+  end
+end
 local ok, answer = pcall(m.available_parallelism)
 local why = m.explain()
 local codes = {}

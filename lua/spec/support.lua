@@ -1,7 +1,9 @@
 -- What every spec needs, picked for the Lua that runs busted: the module built for it
 -- (target/lua/<interpreter>/, put first on package.cpath), the interpreter's command for
 -- child processes, and the std reference program. `.busted` loads this as its helper, and
--- the specs `require 'support'` (lpath lua/spec/?.lua): one copy serves both.
+-- the specs `require 'support'` (lpath lua/spec/?.lua): one copy serves both. Where make
+-- has exported where they are (KUMO_LUA_MODULES, KUMO_STD_REFERENCE), or the real-kernel
+-- lane has, which runs the specs without make, those are taken.
 if package.loaded.support then return package.loaded.support end
 
 local function read_command(command)
@@ -13,7 +15,8 @@ end
 
 -- The interpreter's name as the Makefile knows it: luajit, else lua5.1 ... lua5.4.
 local interpreter = rawget(_G, 'jit') and 'luajit' or ('lua' .. _VERSION:match('%d+%.%d+'))
-local module_dir = 'target/lua/' .. interpreter
+local modules = os.getenv('KUMO_LUA_MODULES')
+local module_dir = (modules or 'target/lua') .. '/' .. interpreter
 local module_path = module_dir .. '/kumo_parallelism.so'
 
 local probe = io.open(module_path)
@@ -23,14 +26,15 @@ if not probe then
 end
 probe:close()
 
-local pwd = assert(os.getenv('PWD'), 'PWD is not set')
 -- absolute, so that child processes started elsewhere find the same module
-package.cpath = pwd .. '/' .. module_dir .. '/?.so;' .. package.cpath
+if not modules then module_dir = assert(os.getenv('PWD'), 'PWD is not set') .. '/' .. module_dir end
+package.cpath = module_dir .. '/?.so;' .. package.cpath
 
 local support = {
   interpreter = interpreter,
   -- built if needed; make prints its path last
-  std_reference = read_command('make -s --no-print-directory std-reference'):match('([^\n]+)\n?$'),
+  std_reference = os.getenv('KUMO_STD_REFERENCE')
+    or read_command('make -s --no-print-directory std-reference'):match('([^\n]+)\n?$'),
   read_command = read_command,
 }
 package.loaded.support = support

@@ -9,6 +9,9 @@
 //! `std_parallelism --bench-mountinfo N` times N calls each followed by one whole read of
 //! `/proc/self/mountinfo`: the least explain() can cost where std's usual paths do not show
 //! the cgroup and it must read the mount table itself.
+//!
+//! `std_parallelism --exhausted` first takes every file descriptor it can, then prints std's
+//! answer: std's answer where a process is at its descriptor limit (the fault lane).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,6 +20,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [] => print_answer(),
+        [flag] if flag == "--exhausted" => {
+            let mut held = Vec::new();
+            while let Ok(file) = std::fs::File::open("/dev/null") {
+                held.push(file);
+            }
+            print_answer()
+        }
         [flag, calls] if flag == "--bench" || flag == "--bench-mountinfo" => {
             match calls.parse::<u32>() {
                 Ok(calls) if calls > 0 => bench(calls, flag == "--bench-mountinfo"),
@@ -53,6 +63,6 @@ fn bench(calls: u32, read_mountinfo: bool) -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: std_parallelism [--bench CALLS | --bench-mountinfo CALLS]");
+    eprintln!("usage: std_parallelism [--bench CALLS | --bench-mountinfo CALLS | --exhausted]");
     ExitCode::from(2)
 }
