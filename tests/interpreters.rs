@@ -4,7 +4,9 @@ mod support;
 
 use std::process::Command;
 
-use support::{first_of_two_allowed_cpus, interpreters, module_dir, std_answer, stdout_of};
+use support::{
+    first_of_two_allowed_cpus, interpreters, module_dir, std_answer, std_reference, stdout_of,
+};
 
 /// Runs `code` in `interpreter` with the module on its cpath; `configure` sets the rest.
 fn lua(interpreter: &str, code: &str, configure: impl Fn(&mut Command) -> &mut Command) -> String {
@@ -39,7 +41,14 @@ fn override_seven_gives_seven_on_every_interpreter() {
 fn pinned_to_one_cpu_gives_one_on_every_interpreter() {
     // with one CPU allowed the answer is 1 pinned or not: the test needs two
     let cpu = first_of_two_allowed_cpus().to_string();
-    assert!(std_answer(|c| c) >= 1);
+    // std itself, pinned the same way, answers 1: the module's answer is std's
+    let std_pinned = Command::new("taskset")
+        .args(["-c", &cpu])
+        .arg(std_reference())
+        .env_remove("KUMO_AVAILABLE_PARALLELISM")
+        .output()
+        .expect("taskset (util-linux) runs");
+    assert_eq!(stdout_of(std_pinned), "1");
     for interpreter in interpreters() {
         let cpath = module_dir(&interpreter).join("?.so");
         let unpinned = lua(&interpreter, PRINT_ANSWER, |c| c);
