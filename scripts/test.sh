@@ -94,10 +94,11 @@ run_libtest cargo-doctest cargo test --doc --no-fail-fast
 # and the type file and docs/reference.md's tables of fields and findings (tools/docgen, from
 # the field list, the finding table and the rustdoc). The golden files of the finding texts
 # are checked by cargo test.
-# And one version: Cargo.toml's, in the rockspec, the CHANGELOG and the docs (scripts/versions).
+# And one version: Cargo.toml's, in the rockspec, the CHANGELOG and the docs (scripts/versions);
+# and the README's examples that are files are those files (scripts/readme-examples).
 run_step docs-current sh -c 'bash scripts/case-docs check && cargo run --quiet \
   --manifest-path tools/docgen/Cargo.toml --target-dir target/build/docgen -- check \
-  && bash scripts/versions'
+  && bash scripts/versions && bash scripts/readme-examples'
 # The rustdoc, as docs.rs builds it, without a warning (a broken link, a bad code block).
 run_step rustdoc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 # rustfmt.toml: 100 columns; the tools are their own crates, the hosts share one file.

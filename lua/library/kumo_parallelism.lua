@@ -25,27 +25,27 @@ function kumo_parallelism.available_parallelism() end
 ---@return kumo_parallelism.Explanation
 function kumo_parallelism.explain() end
 
----Why `available_parallelism()` is what it is: what `explain` returns. Its `Display` (`tostring()` in Lua) is a short report ending with the decision.
+---Why `available_parallelism()` is what it is: what `explain` returns. `tostring()` of it is a short report, one fact per line, ending with the decision (in Rust, its `Display`).
 ---@class kumo_parallelism.Explanation
 ---@field value integer? What `available_parallelism` returns here; absent when it would raise (an invalid override, or std failing).
 ---@field source "override"|"cgroup"|"affinity"|"online" What decided: `"override"`; `"cgroup"` when a quota is strictly below the CPUs the affinity mask allows; `"affinity"`; `"online"` when the mask could not be used.
 ---@field override kumo_parallelism.OverrideSetting? `KUMO_AVAILABLE_PARALLELISM` as set; absent when it is unset.
 ---@field affinity kumo_parallelism.Affinity? The calling thread's CPU affinity mask; absent when it cannot be read, or not on Linux.
----@field affinity_error string? Why the calling thread's mask could not be read, when it could not.
----@field affinity_fault "permission"|"descriptors"|"memory"|"io"|nil What kind of fault `affinity_error` is, when the mask could not be read.
----@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the calling thread's mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as `sched_getaffinity` would answer it: the kernel's word on the mask std could not get.
----@field process_affinity kumo_parallelism.Affinity? The mask of the process's main thread, to compare with the calling thread's.
+---@field affinity_error string? Why the calling thread's mask could not be read; absent when it could be, or not on Linux.
+---@field affinity_fault "permission"|"descriptors"|"memory"|"io"|nil What kind of fault `affinity_error` is; absent with it.
+---@field status_affinity kumo_parallelism.Affinity? `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the calling thread's mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs as `sched_getaffinity` would answer it: the kernel's word on the mask std could not get. Absent otherwise, or when the file cannot be read.
+---@field process_affinity kumo_parallelism.Affinity? The mask of the process's main thread, to compare with the calling thread's; absent when it cannot be read, or not on Linux.
 ---@field online integer? What std's fallback counts, `sysconf(_SC_NPROCESSORS_ONLN)`, asked only when std cannot use the calling thread's mask, since only then does std count it (glibc answers the online CPUs; musl asks `sched_getaffinity` itself and answers 1 when that fails). Absent otherwise, when it fails, or not on Linux.
 ---@field possible_cpus integer? The CPUs the kernel may ever have (`nr_cpu_ids`: the highest id in `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's mask does not fit the 1024-CPU set std passes to `sched_getaffinity`, which the kernel then refuses; absent otherwise, or when the file cannot be read.
 ---@field std integer? std's own answer; absent when std failed.
----@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`).
----@field derived integer? The number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not.
----@field membership "listed"|"empty"|"missing"|"no-proc"|"unreadable"|nil What `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`.
+---@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`). Absent otherwise, or when std failed the second time.
+---@field derived integer? The number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not. Absent where nothing was read to derive it from (not Linux).
+---@field membership "listed"|"empty"|"missing"|"no-proc"|"unreadable"|nil What `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`; absent where it is not read (not Linux).
 ---@field cgroup kumo_parallelism.CgroupReport? The cgroup hierarchy std walks; absent without cgroup information.
 ---@field unreadable kumo_parallelism.UnreadableFile[] Files std reads that exist but could not be read (std counts each as no limit); empty when none.
 ---@field probe_unreadable kumo_parallelism.UnreadableFile[] Files explain() reads for itself, which std never reads, that exist but could not be read (`/proc/self/ns/cgroup`, `cpu.stat`, mountinfo on cgroup v2): the answer does not depend on them, only what explain() can say; empty when none.
----@field cgroup2_elsewhere kumo_parallelism.CgroupReport? A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it.
----@field std_missed kumo_parallelism.MissedCgroup? The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does not count its quota.
+---@field cgroup2_elsewhere kumo_parallelism.CgroupReport? A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it. Absent where `/sys/fs/cgroup` shows it, or no other mount does.
+---@field std_missed kumo_parallelism.MissedCgroup? The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does not count its quota. Absent where std's lookup walks it, or no other mount shows it.
 ---@field cgroup_namespace integer? The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835 (`PROC_CGROUP_INIT_INO`) is the kernel's initial one. Absent when the link cannot be read.
 ---@field first_answer kumo_parallelism.FirstAnswer? The first answer this one is held against, as it was before this call: the process's first, where it was taken under what this answer is (the override, or the same affinity mask: like with like, whichever thread took it), and the calling thread's own first; the one that differs from `value` where one does (`changed-since-first-call`), else the process's, else this thread's. Absent where neither was taken, or the process's was taken under another mask and this thread had none.
 ---@field findings kumo_parallelism.Finding[] What in these facts misleads and what to change, in the order of the codes; empty when nothing does.
@@ -53,7 +53,7 @@ function kumo_parallelism.explain() end
 ---`KUMO_AVAILABLE_PARALLELISM` as set.
 ---@class kumo_parallelism.OverrideSetting
 ---@field raw string The value as set (bytes that are not UTF-8 shown as U+FFFD).
----@field error string? Why the value is rejected, only when it is.
+---@field error string? Why the value is rejected; absent when it is valid (or empty: then it does not apply).
 
 ---The CPUs the calling thread may run on.
 ---@class kumo_parallelism.Affinity
@@ -71,7 +71,7 @@ function kumo_parallelism.explain() end
 ---@field count integer The answer.
 ---@field age number How long ago it was taken; in Lua and JSON, in seconds.
 ---@field taken_on "this-thread"|"another-thread" Which thread took it: `"this-thread"` or `"another-thread"`.
----@field override true? Whether `KUMO_AVAILABLE_PARALLELISM` gave it.
+---@field override true? Whether `KUMO_AVAILABLE_PARALLELISM` gave it (`override` in Lua: `true`, or absent when std did).
 ---@field cpus string? The affinity mask std counted for it, such as `0-3`: the mask of the thread that took it, with std's 1024-CPU set; absent where the override gave it, or where std could not read the mask.
 
 ---How often a cgroup's own quota held it back, since the cgroup was created: the kernel's counters in its `cpu.stat`.
@@ -84,19 +84,19 @@ function kumo_parallelism.explain() end
 ---Why no mounted cgroup filesystem shows the process's cgroup.
 ---@class kumo_parallelism.Unshown
 ---@field reason "none-mounted"|"hidden"|"outside-namespace-root"|"elsewhere-only" Which case it is, by the name Lua sees (`reason`): `"none-mounted"` (mountinfo lists no mount of the hierarchy), `"hidden"` (a later mount hides every one), `"outside-namespace-root"` (the cgroup lies outside this process's cgroup namespace root) or `"elsewhere-only"` (the mounts show other subtrees).
----@field mount string? The mount point it names: the hidden one, or the first visible one.
----@field by string? The later mount point that hides the mount, when one is hidden.
+---@field mount string? The mount point it names: the hidden one, or the first visible one; absent for `"none-mounted"` and `"outside-namespace-root"`.
+---@field by string? The later mount point that hides the mount; absent unless one is hidden.
 
 ---One directory of the walk from the process's cgroup up to the hierarchy's root. The limit and period are kept as the kernel wrote them (the report quotes them), and as numbers.
 ---@class kumo_parallelism.CgroupLevel
 ---@field path string This level's cgroup path, such as `/pod/ctr`; the root is `/`.
 ---@field limit string? The quota as read (`cpu.max`'s first field, or `cpu.cfs_quota_us`): `150000`, `max`, `-1`; absent without a readable limit file.
----@field period string? The period as read (`cpu.max`'s second field, or `cpu.cfs_period_us`), when readable.
----@field cpus number? limit / period in CPUs, when both are numbers and the period is not 0.
----@field binds true? Whether this level sets the effective quota (the tightest, nearest the leaf on ties).
----@field burst integer? The burst allowance in microseconds per period (`cpu.max.burst` on v2, `cpu.cfs_burst_us` on v1), read only where the level has a quota; std ignores it.
----@field burst_cpus number? The burst allowance in CPUs, burst / period, when it is positive over a usable period.
----@field unreadable true? Whether the limit file exists but could not be read (counted as no limit, as std does).
+---@field period string? The period as read (`cpu.max`'s second field, or `cpu.cfs_period_us`); absent without one, or on v1 where the quota is not a number (the period is not read then).
+---@field cpus number? limit / period in CPUs, when both are numbers and the period is not 0; absent otherwise (no limit).
+---@field binds true? Whether this level sets the effective quota (the tightest, nearest the leaf on ties): `true`, or absent.
+---@field burst integer? The burst allowance in microseconds per period (`cpu.max.burst` on v2, `cpu.cfs_burst_us` on v1), read only where the level has a quota; std ignores it. Absent without a quota or a readable burst file.
+---@field burst_cpus number? The burst allowance in CPUs, burst / period, when it is positive over a usable period; absent otherwise.
+---@field unreadable true? Whether the limit file exists but could not be read (counted as no limit, as std does): `true`, or absent.
 ---@field throttling kumo_parallelism.Throttling? How often this level's own quota held the cgroup back since it was created (`cpu.stat`), read only where the level has a quota; absent without one, or when the file cannot be read or lacks the counters. std ignores it.
 
 ---What the cgroup hierarchy says about this process's CPUs.
@@ -105,23 +105,23 @@ function kumo_parallelism.explain() end
 ---@field path string The process's cgroup path, as `/proc/self/cgroup` names it, such as `/kubepods/pod1/ctr`.
 ---@field quota number? The effective quota in CPUs as a fraction (`1.5`), the tightest level's; absent when unlimited.
 ---@field mount string? The hierarchy's mount point that was walked; absent when no mounted cgroup filesystem shows the process's cgroup.
----@field note string? Why the walk found nothing or stopped early, in std's terms, when it did (for example a v2 leaf without `cgroup.controllers`).
----@field weight integer? The leaf's CPU weight as read, only when no level has a quota, and not for the machine's own root cgroup: `cpu.weight` on v2 (default 100), `cpu.shares` on v1 (default 1024). std ignores it.
----@field mountinfo_lines integer? On v1, when std finds the `cpu` hierarchy at neither usual path and searches `/proc/self/mountinfo`: the lines of it std reads on every call.
----@field mount_root string? The subtree of the hierarchy the walked mount shows (mountinfo's root field, unescaped), known only where mountinfo was read: `/` for the whole hierarchy; the levels' paths are the cgroup's real paths below it.
----@field unshown kumo_parallelism.Unshown? Why no mounted cgroup filesystem shows the process's cgroup, when none does and mountinfo could be read to say so.
+---@field note string? Why the walk found nothing or stopped early, in std's terms (for example a v2 leaf without `cgroup.controllers`); absent when it walked to the root.
+---@field weight integer? The leaf's CPU weight as read, only when no level has a quota, and not for the machine's own root cgroup: `cpu.weight` on v2 (default 100), `cpu.shares` on v1 (default 1024). std ignores it. Absent otherwise, or when it cannot be read.
+---@field mountinfo_lines integer? On v1, when std finds the `cpu` hierarchy at neither usual path and searches `/proc/self/mountinfo`: the lines of it std reads on every call. Absent otherwise.
+---@field mount_root string? The subtree of the hierarchy the walked mount shows (mountinfo's root field, unescaped), known only where mountinfo was read: `/` for the whole hierarchy; the levels' paths are the cgroup's real paths below it. Absent where mountinfo was not read.
+---@field unshown kumo_parallelism.Unshown? Why no mounted cgroup filesystem shows the process's cgroup; absent when one does, or when mountinfo could not be read to say so.
 ---@field levels kumo_parallelism.CgroupLevel[] The levels walked, one per directory, leaf first.
 
 ---The process's cgroup where explain()'s own lookup finds it and std's does not walk it.
 ---@class kumo_parallelism.MissedCgroup
 ---@field reason "escaped-mount-point"|"escaped-root"|"shadowed"|"first-line-only"|"stopped-at"|"subtree" Why std's lookup missed it: `"escaped-mount-point"` and `"escaped-root"` (mountinfo writes a space as `\040`, std uses the text as written), `"shadowed"` (std takes a mount a later one hides), `"first-line-only"` (std stops at the first fitting line), `"stopped-at"` (std stops at a line it cannot parse), `"subtree"` (v2: `/sys/fs/cgroup` shows a subtree).
 ---@field mount string The mount point as mountinfo writes it, escaped; the walk's `mount` is the same unescaped.
----@field taken string? The mount point std takes instead, as written, where it takes one.
----@field by string? The later mount point that hides the one std takes, when it is hidden.
----@field line integer? The line of mountinfo std stops reading at, when it stops early.
+---@field taken string? The mount point std takes instead, as written; absent where it takes none.
+---@field by string? The later mount point that hides the one std takes; absent unless it is hidden.
+---@field line integer? The line of mountinfo std stops reading at; absent unless it stops early.
 ---@field cgroup kumo_parallelism.CgroupReport The walk there, as std would walk it.
 
----One condition explain() found; `Explanation::findings` lists them in the order of `FindingCode`.
+---One condition explain() found; explain()'s `findings` list them in the order of their codes (in Rust, `FindingCode`'s).
 ---@class kumo_parallelism.Finding
 ---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"cpu-throttled"|"thread-pinned"|"affinity-unreadable"|"std-missed-affinity"|"cgroup-unreadable"|"probe-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" Which condition, such as `quota-floored`.
 ---@field severity "warning"|"note" How much it claims, its code's: a warning says the facts read show the number off or unreliable now; a note is a caveat no process can check from inside, or a cost.

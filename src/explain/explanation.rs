@@ -47,7 +47,7 @@ impl Source {
 pub struct OverrideSetting {
     /// The value as set (bytes that are not UTF-8 shown as U+FFFD).
     pub raw: String,
-    /// Why the value is rejected, only when it is.
+    /// Why the value is rejected; absent when it is valid (or empty: then it does not apply).
     pub error: Option<String>,
 }
 
@@ -86,7 +86,8 @@ pub struct FirstAnswer {
     pub age: Duration,
     /// Which thread took it: `"this-thread"` or `"another-thread"`.
     pub taken_on: TakenOn,
-    /// Whether `KUMO_AVAILABLE_PARALLELISM` gave it (`override` in Lua).
+    /// Whether `KUMO_AVAILABLE_PARALLELISM` gave it (`override` in Lua: `true`, or absent when std
+    /// did).
     pub by_override: bool,
     /// The affinity mask std counted for it, such as `0-3`: the mask of the thread that took it,
     /// with std's 1024-CPU set; absent where the override gave it, or where std could not read the
@@ -95,7 +96,8 @@ pub struct FirstAnswer {
 }
 
 /// Why `available_parallelism()` is what it is: what [`explain`](crate::explain) returns.
-/// Its `Display` (`tostring()` in Lua) is a short report ending with the decision.
+/// `tostring()` of it is a short report, one fact per line, ending with the decision (in Rust,
+/// its `Display`).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Explanation {
@@ -109,15 +111,17 @@ pub struct Explanation {
     pub override_setting: Option<OverrideSetting>,
     /// The calling thread's CPU affinity mask; absent when it cannot be read, or not on Linux.
     pub affinity: Option<Affinity>,
-    /// Why the calling thread's mask could not be read, when it could not.
+    /// Why the calling thread's mask could not be read; absent when it could be, or not on Linux.
     pub affinity_error: Option<String>,
-    /// What kind of fault `affinity_error` is, when the mask could not be read.
+    /// What kind of fault `affinity_error` is; absent with it.
     pub affinity_fault: Option<Fault>,
     /// `Cpus_allowed_list` from `/proc/thread-self/status`, read only when the calling thread's
     /// mask could not be (a sandbox denying `sched_getaffinity`), intersected with the online CPUs
     /// as `sched_getaffinity` would answer it: the kernel's word on the mask std could not get.
+    /// Absent otherwise, or when the file cannot be read.
     pub status_affinity: Option<Affinity>,
-    /// The mask of the process's main thread, to compare with the calling thread's.
+    /// The mask of the process's main thread, to compare with the calling thread's; absent when
+    /// it cannot be read, or not on Linux.
     pub process_affinity: Option<Affinity>,
     /// What std's fallback counts, `sysconf(_SC_NPROCESSORS_ONLN)`, asked only when std cannot use
     /// the calling thread's mask, since only then does std count it (glibc answers the online CPUs;
@@ -132,7 +136,8 @@ pub struct Explanation {
     /// std's own answer; absent when std failed.
     pub std: Option<NonZeroUsize>,
     /// What `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without
-    /// it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`.
+    /// it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`; absent where it is not read
+    /// (not Linux).
     pub membership: Membership,
     /// The cgroup hierarchy std walks; absent without cgroup information.
     pub cgroup: Option<CgroupReport>,
@@ -144,23 +149,24 @@ pub struct Explanation {
     /// them, only what explain() can say; empty when none.
     pub probe_unreadable: Vec<UnreadableFile>,
     /// A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where
-    /// `/sys/fs/cgroup` does not; std never reads it.
+    /// `/sys/fs/cgroup` does not; std never reads it. Absent where `/sys/fs/cgroup` shows it, or
+    /// no other mount does.
     pub cgroup2_elsewhere: Option<CgroupReport>,
     /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup
     /// does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std
     /// takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does
-    /// not count its quota.
+    /// not count its quota. Absent where std's lookup walks it, or no other mount shows it.
     pub std_missed: Option<MissedCgroup>,
     /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835
     /// ([`PROC_CGROUP_INIT_INO`](crate::PROC_CGROUP_INIT_INO)) is the kernel's initial one. Absent
     /// when the link cannot be read.
     pub cgroup_namespace: Option<u64>,
     /// The number explain() derives from what it read, by std's rule; equals `std` unless a finding
-    /// says why not.
+    /// says why not. Absent where nothing was read to derive it from (not Linux).
     pub derived: Option<NonZeroUsize>,
     /// std asked once more, only when `derived` differs from `std`: a different second answer means
     /// the kernel's changed between the reads (`detection-changed`), the same one that the rule
-    /// differs (`probe-mismatch`).
+    /// differs (`probe-mismatch`). Absent otherwise, or when std failed the second time.
     pub std_again: Option<NonZeroUsize>,
     /// The first answer this one is held against, as it was before this call: the process's first,
     /// where it was taken under what this answer is (the override, or the same affinity mask: like

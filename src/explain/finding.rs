@@ -170,8 +170,8 @@ macro_rules! finding_table {
 }
 pub(crate) use finding_table;
 
-/// One condition explain() found; [`Explanation::findings`](crate::Explanation::findings)
-/// lists them in the order of [`FindingCode`].
+/// One condition explain() found; explain()'s `findings` list them in the order of their codes
+/// (in Rust, [`FindingCode`]'s).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Finding {

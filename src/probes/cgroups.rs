@@ -96,21 +96,26 @@ pub struct CgroupLevel {
     /// The quota as read (`cpu.max`'s first field, or `cpu.cfs_quota_us`): `150000`, `max`, `-1`;
     /// absent without a readable limit file.
     pub limit: Option<String>,
-    /// The period as read (`cpu.max`'s second field, or `cpu.cfs_period_us`), when readable.
+    /// The period as read (`cpu.max`'s second field, or `cpu.cfs_period_us`); absent without one, or
+    /// on v1 where the quota is not a number (the period is not read then).
     pub period: Option<String>,
     /// The quota in microseconds per period, when `limit` is an unsigned number (not `max`
     /// nor `-1`), parsed as std parses it.
     pub limit_us: Option<usize>,
     /// The period in microseconds, when `period` is an unsigned number.
     pub period_us: Option<usize>,
-    /// limit / period in CPUs, when both are numbers and the period is not 0.
+    /// limit / period in CPUs, when both are numbers and the period is not 0; absent otherwise (no
+    /// limit).
     pub cpus: Option<f64>,
-    /// Whether this level sets the effective quota (the tightest, nearest the leaf on ties).
+    /// Whether this level sets the effective quota (the tightest, nearest the leaf on ties): `true`,
+    /// or absent.
     pub binds: bool,
     /// The burst allowance in microseconds per period (`cpu.max.burst` on v2, `cpu.cfs_burst_us` on
-    /// v1), read only where the level has a quota; std ignores it (`burst` in Lua).
+    /// v1), read only where the level has a quota; std ignores it (`burst` in Lua). Absent without a
+    /// quota or a readable burst file.
     pub burst_us: Option<u64>,
-    /// Whether the limit file exists but could not be read (counted as no limit, as std does).
+    /// Whether the limit file exists but could not be read (counted as no limit, as std does):
+    /// `true`, or absent.
     pub unreadable: bool,
     /// How often this level's own quota held the cgroup back since it was created (`cpu.stat`),
     /// read only where the level has a quota; absent without one, or when the file cannot be read
@@ -188,7 +193,8 @@ impl CgroupLevel {
         self.limit_us?.checked_div(self.period_us?)
     }
 
-    /// The burst allowance in CPUs, burst / period, when it is positive over a usable period.
+    /// The burst allowance in CPUs, burst / period, when it is positive over a usable period; absent
+    /// otherwise.
     pub fn burst_cpus(&self) -> Option<f64> {
         let (burst, period) = (self.burst_us?, self.period_us?);
         (burst > 0 && period > 0).then(|| burst as f64 / period as f64)
@@ -235,22 +241,22 @@ pub struct CgroupReport {
     pub mount: Option<PathBuf>,
     /// The levels walked, one per directory, leaf first.
     pub levels: Vec<CgroupLevel>,
-    /// Why the walk found nothing or stopped early, in std's terms, when it did (for example a v2
-    /// leaf without `cgroup.controllers`).
+    /// Why the walk found nothing or stopped early, in std's terms (for example a v2 leaf without
+    /// `cgroup.controllers`); absent when it walked to the root.
     pub note: Option<String>,
     /// The leaf's CPU weight as read, only when no level has a quota, and not for the machine's own
     /// root cgroup: `cpu.weight` on v2 (default 100), `cpu.shares` on v1 (default 1024). std
-    /// ignores it.
+    /// ignores it. Absent otherwise, or when it cannot be read.
     pub weight: Option<u64>,
     /// On v1, when std finds the `cpu` hierarchy at neither usual path and searches
-    /// `/proc/self/mountinfo`: the lines of it std reads on every call.
+    /// `/proc/self/mountinfo`: the lines of it std reads on every call. Absent otherwise.
     pub mountinfo_lines: Option<usize>,
     /// The subtree of the hierarchy the walked mount shows (mountinfo's root field, unescaped),
     /// known only where mountinfo was read: `/` for the whole hierarchy; the levels' paths are the
-    /// cgroup's real paths below it.
+    /// cgroup's real paths below it. Absent where mountinfo was not read.
     pub mount_root: Option<String>,
-    /// Why no mounted cgroup filesystem shows the process's cgroup, when none does and mountinfo
-    /// could be read to say so.
+    /// Why no mounted cgroup filesystem shows the process's cgroup; absent when one does, or when
+    /// mountinfo could not be read to say so.
     pub unshown: Option<Unshown>,
 }
 
@@ -287,7 +293,8 @@ impl Unshown {
     pub const NAMES: [&'static str; 4] =
         ["none-mounted", "hidden", "outside-namespace-root", "elsewhere-only"];
 
-    /// The mount point it names: the hidden one, or the first visible one.
+    /// The mount point it names: the hidden one, or the first visible one; absent for
+    /// `"none-mounted"` and `"outside-namespace-root"`.
     pub fn mount(&self) -> Option<&Path> {
         match self {
             Unshown::Hidden { mount, .. } => Some(mount),
@@ -296,7 +303,7 @@ impl Unshown {
         }
     }
 
-    /// The later mount point that hides the mount, when one is hidden.
+    /// The later mount point that hides the mount; absent unless one is hidden.
     pub fn hidden_by(&self) -> Option<&Path> {
         match self {
             Unshown::Hidden { by, .. } => Some(by),
@@ -365,7 +372,7 @@ impl MissReason {
         "subtree",
     ];
 
-    /// The mount point std takes, as written, where it takes one.
+    /// The mount point std takes, as written; absent where it takes none.
     pub fn taken(&self) -> Option<&str> {
         match self {
             MissReason::Shadowed { taken, .. } | MissReason::FirstLineOnly { taken } => Some(taken),
@@ -373,7 +380,7 @@ impl MissReason {
         }
     }
 
-    /// The mount that hides the one std takes, when it is hidden.
+    /// The mount that hides the one std takes; absent unless it is hidden.
     pub fn hidden_by(&self) -> Option<&Path> {
         match self {
             MissReason::Shadowed { by, .. } => Some(by),
@@ -381,7 +388,7 @@ impl MissReason {
         }
     }
 
-    /// The line std stops reading at, when it stops early.
+    /// The line std stops reading at; absent unless it stops early.
     pub fn line(&self) -> Option<usize> {
         match self {
             MissReason::StoppedAt { line } => Some(*line),
@@ -419,17 +426,17 @@ pub struct MissedCgroup {
 }
 
 impl MissedCgroup {
-    /// The mount point std takes instead, as written, where it takes one.
+    /// The mount point std takes instead, as written; absent where it takes none.
     pub fn taken(&self) -> Option<&str> {
         self.reason.taken()
     }
 
-    /// The later mount point that hides the one std takes, when it is hidden (`by` in Lua).
+    /// The later mount point that hides the one std takes (`by` in Lua); absent unless it is hidden.
     pub fn hidden_by(&self) -> Option<&Path> {
         self.reason.hidden_by()
     }
 
-    /// The line of mountinfo std stops reading at, when it stops early.
+    /// The line of mountinfo std stops reading at; absent unless it stops early.
     pub fn line(&self) -> Option<usize> {
         self.reason.line()
     }

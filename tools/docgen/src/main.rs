@@ -417,6 +417,15 @@ fn documented(
                     let lua_type = lua_type(&field.lua_type, source, findings)?;
                     // a Rust doc may say which Lua name its item has: here that goes
                     let doc = prose(doc).replace(&format!(" (`{}` in Lua)", field.name), "");
+                    // a field that may be nil says when: a Lua reader meets the nil
+                    let optional = lua_type.ends_with('?') || lua_type.ends_with("|nil");
+                    if optional && !doc.to_lowercase().contains("absent") {
+                        return Err(format!(
+                            "{}.{} may be nil, and its rustdoc ({}::{}) does not say when it is \
+                             absent",
+                            class.name, field.name, key.0, key.1
+                        ));
+                    }
                     Ok((field.name.clone(), lua_type, doc))
                 })
                 .collect::<Result<_, String>>()?;
