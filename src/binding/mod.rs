@@ -5,17 +5,15 @@
 //! over Rust frames, so the Rust callbacks return `nil, message` and a few lines of Lua
 //! (`WRAPPER`) turn that into `error(message, 2)`, which reports the caller's line.
 //!
-//! explain()'s table has one field list (`table.rs`), whose `Serialize` mlua's serializer
-//! turns into the table; tools/docgen generates the type file and the reference tables from
-//! it and the rustdoc.
+//! explain()'s table has one field list (`table.rs`), from which come both the table (each
+//! class through its Lua constructor) and `Serialize`; tools/docgen generates the type file
+//! and the reference tables from it and the rustdoc.
 
 mod table;
 #[cfg(test)]
 mod tests;
 
-// `serde::ser::Options` is where both mlua lines (0.11 and 0.12) keep SerializeOptions
-use mlua::serde::ser::Options as SerializeOptions;
-use mlua::{AnyUserData, Function, IntoLua, Lua, LuaSerdeExt, RegistryKey, Table, Value};
+use mlua::{AnyUserData, Function, IntoLua, Lua, RegistryKey, Table, Value};
 
 use crate::explain;
 use crate::explain::explanation::Explanation;
@@ -66,22 +64,16 @@ pub fn build_module(lua: &Lua) -> mlua::Result<Table> {
     Ok(module)
 }
 
-/// How explain()'s table is serialized: nil for an absent field, plain tables for lists.
-/// A constant, initialised whole: built on the stack of each call, valgrind reported mlua's
-/// `serialize_seq` branching on uninitialised bytes of it in the release build.
-const TABLE_OPTIONS: SerializeOptions = SerializeOptions::new()
-    .set_array_metatable(false)
-    .serialize_none_to_null(false)
-    .serialize_unit_to_null(false);
-
 /// What explain()'s tables share in one Lua state: their metatable, whose `__tostring`
-/// renders the report from the Rust value each table was written from, and the weak-keyed
-/// table that keeps those values, so that each goes with its table. The report is what
-/// explain() found, whatever a program later does to the table.
+/// renders the report from the Rust value each table was written from, the weak-keyed
+/// table that keeps those values, so that each goes with its table, and the constructors of
+/// the tables' classes. The report is what explain() found, whatever a program later does to
+/// the table.
 #[derive(Clone)]
 struct Tables {
     metatable: Table,
     reports: Table,
+    constructors: table::Constructors,
 }
 
 /// Where a state keeps its [`Tables`] for [`IntoLua`]: registry keys, which hold no
@@ -89,6 +81,7 @@ struct Tables {
 struct TablesKeys {
     metatable: RegistryKey,
     reports: RegistryKey,
+    constructors: RegistryKey,
 }
 
 impl Tables {
@@ -98,6 +91,9 @@ impl Tables {
             return Ok(Tables {
                 metatable: lua.registry_value(&keys.metatable)?,
                 reports: lua.registry_value(&keys.reports)?,
+                constructors: table::Constructors::from_sequence(
+                    &lua.registry_value(&keys.constructors)?,
+                )?,
             });
         }
         let reports = lua.create_table()?;
@@ -110,17 +106,20 @@ impl Tables {
             "__tostring",
             lua.create_function(move |_, table: Table| render(&kept, &table))?,
         )?;
+        let compiled = table::Constructors::compile(lua)?;
+        let constructors = table::Constructors::from_sequence(&compiled)?;
         lua.set_app_data(TablesKeys {
             metatable: lua.create_registry_value(&metatable)?,
             reports: lua.create_registry_value(&reports)?,
+            constructors: lua.create_registry_value(&compiled)?,
         });
-        Ok(Tables { metatable, reports })
+        Ok(Tables { metatable, reports, constructors })
     }
 
-    /// explain()'s table for `why`, its report kept beside it: `why`'s `Serialize`, as
-    /// serde_json would write it, with nil for an absent field and plain tables for lists.
+    /// explain()'s table for `why`, its report kept beside it: the fields `Serialize` writes,
+    /// with nil for an absent field and plain tables for lists.
     fn table(&self, lua: &Lua, why: Explanation) -> mlua::Result<Table> {
-        let Value::Table(table) = lua.to_value_with(&why, TABLE_OPTIONS)? else {
+        let Value::Table(table) = why.lua_table(lua, &self.constructors)? else {
             return Err(mlua::Error::runtime("explain()'s table is not a table"));
         };
         table.set_metatable(Some(self.metatable.clone()))?;
