@@ -162,7 +162,7 @@ check_std() { tap_is "$DESCRIPTION [std reference]" "$EXPECT_STD" "$1"; }
 # Runs the current case (expect_case has recorded it): the std reference and every
 # runtime in the case's environment, each checked; then its after-checks, which find each
 # program's output in CASE_OUTPUT[RUNTIME] ("std" for the reference).
-declare -A CASE_OUTPUT
+declare -gA CASE_OUTPUT
 run_case() {
   local outputs='' runtime seen_std
   CASE_OUTPUT=()

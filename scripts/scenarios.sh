@@ -66,18 +66,20 @@ override() { OVERRIDE=$1; }
 # (see run_real_v1); no layout namespace. Its path is KUMO_SCENARIO_CGROUP to the programs.
 real_v1() { REAL_V1="$*"; }
 # real_v1_wrap CMD...: the programs of a real_v1 scenario run through CMD, once in the cgroup.
-real_v1_wrap() { REAL_V1_WRAP="$*"; }
+real_v1_wrap() { REAL_V1_WRAP=("$@"); }
 
 # ---- the fault lane's words (scripts/cases/faults.cases) -------------------------------------
-# half_cpu: a real cgroup v1 cpu directory with a quota of 0.5 CPU.
-half_cpu() { real_v1 cpu.cfs_quota_us=50000 cpu.cfs_period_us=100000; }
+# half_cpu: a real cgroup v1 cpu directory with a quota of 0.5 CPU, over a period of 1 s (the
+# longest): strace slows the programs it traces, and over 100 ms periods their own run could
+# be throttled often enough to count, which would make cpu-throttled a matter of load.
+half_cpu() { real_v1 cpu.cfs_quota_us=500000 cpu.cfs_period_us=1000000; }
 # inject SYSCALLS ERRNO[:when=N] PATH: the programs run under strace, which makes SYSCALLS fail
 # with ERRNO where they name PATH (scripts/inject: "-" for every call, "@cgroup/FILE" in the
 # case's own cgroup); after a real_v1_wrap, inside it.
-inject() { REAL_V1_WRAP+="${REAL_V1_WRAP:+ }bash scripts/inject $*"; }
+inject() { REAL_V1_WRAP+=(bash scripts/inject "$@"); }
 # exhausted: every program takes each file descriptor it can under `ulimit -n 64` before it
 # asks (probe.lua after its first answer; the std reference with --exhausted).
-exhausted() { EXHAUST=1; REAL_V1_WRAP+="${REAL_V1_WRAP:+ }bash -c 'ulimit -n 64 && exec \"\$@\"' _"; }
+exhausted() { EXHAUST=1; REAL_V1_WRAP+=(bash -c 'ulimit -n 64 && exec "$@"' _); }
 # names PATH ERRNO: one check that every runtime's report has a finding that names PATH
 # ("@cgroup/FILE": FILE in the case's cgroup; "sched_getaffinity": the call), the kind of
 # fault ERRNO is, and its remedy.
@@ -122,7 +124,7 @@ check_injected_once() {
 }
 
 lane_reset() {
-  PIN='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP='' HOST_FLAGS='' HOST_BETWEEN='' EXHAUST=''
+  PIN='' OVERRIDE='' REAL_V1='' REAL_V1_WRAP=() HOST_FLAGS='' HOST_BETWEEN='' EXHAUST=''
   NAMED='' NAMED_ERRNO=''
   # a fresh log of what strace injected, for the case's programs
   [ -z "${KUMO_INJECT_LOG:-}" ] || : >"$KUMO_INJECT_LOG"
@@ -221,10 +223,8 @@ run_real_v1() { # CMD...
   for setting in $REAL_V1; do
     echo "${setting#*=}" >"$dir/${setting%%=*}" || { rmdir "$dir"; return 97; }
   done
-  # shellcheck disable=SC2086
   (unset KUMO_AVAILABLE_PARALLELISM; export KUMO_SCENARIO_CGROUP=$dir
-   eval "set -- $REAL_V1_WRAP \"\$@\""
-   sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "$@")
+   sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "${REAL_V1_WRAP[@]}" "$@")
   local code=$?
   rmdir "$dir" || echo "# could not remove $dir" >&2
   return $code

@@ -8,7 +8,8 @@
 //! held against the same thread's first, or against the process's only where that was
 //! taken under the same mask.
 
-use std::cell::Cell;
+use std::cell::OnceCell;
+use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -70,7 +71,7 @@ pub(crate) struct Answer {
 thread_local! {
     /// The calling thread's first answer. A plain value with nothing to drop: no exit hook is
     /// registered for the thread, so a host can still unload the module.
-    static THREAD_FIRST: Cell<Option<Answer>> = const { Cell::new(None) };
+    static THREAD_FIRST: OnceCell<Answer> = const { OnceCell::new() };
 }
 
 /// The process's first answer: what pools sized at start were sized for.
@@ -82,24 +83,24 @@ static PROCESS_FIRST: OnceLock<Answer> = OnceLock::new();
 /// makes no system call.
 pub(crate) fn note_answer(count: NonZeroUsize, by_override: bool) {
     THREAD_FIRST.with(|first| {
-        if first.get().is_none() {
+        first.get_or_init(|| {
             let basis = if by_override { Basis::Override } else { Basis::Detection(std_mask()) };
             let answer = Answer { count, taken: Instant::now(), basis };
-            first.set(Some(answer));
             PROCESS_FIRST.get_or_init(|| answer);
-        }
+            answer
+        });
     });
 }
 
 /// The calling thread's first answer and the process's, where they have been taken.
 pub(crate) fn first_answers() -> (Option<Answer>, Option<Answer>) {
-    (THREAD_FIRST.with(Cell::get), PROCESS_FIRST.get().copied())
+    (THREAD_FIRST.with(|first| first.get().copied()), PROCESS_FIRST.get().copied())
 }
 
 /// The calling thread's mask as std reads it; `None` where the kernel refuses std's set or
 /// denies the call.
 #[cfg(target_os = "linux")]
-pub(crate) fn std_mask() -> Option<StdMask> {
+fn std_mask() -> Option<StdMask> {
     let mut words: StdMask = [0; STD_MASK_WORDS];
     // SAFETY: the buffer holds size_of_val(&words) writable bytes.
     let rc = unsafe {
@@ -110,7 +111,7 @@ pub(crate) fn std_mask() -> Option<StdMask> {
 
 /// Elsewhere std counts no mask of this kind.
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn std_mask() -> Option<StdMask> {
+fn std_mask() -> Option<StdMask> {
     None
 }
 
@@ -186,18 +187,28 @@ pub(crate) const QUOTE_MAX: usize = 100;
 /// text is longer than [`QUOTE_MAX`] bytes is cut, on a whole character or escape: its start,
 /// quoted, then `… (N bytes)`.
 pub(crate) fn quote(raw: &[u8]) -> String {
-    let escaped: Vec<String> = match std::str::from_utf8(raw) {
-        Ok(text) => text.chars().map(|c| c.escape_debug().to_string()).collect(),
-        Err(_) => raw.iter().map(|b| b.escape_ascii().to_string()).collect(),
-    };
     let mut quoted = String::from("\"");
-    for piece in &escaped {
-        if quoted.len() - 1 + piece.len() > QUOTE_MAX {
-            return format!("{quoted}\"… ({} bytes)", raw.len());
+    // each character (or byte, where the value is not UTF-8) escaped in turn, so that a long
+    // value is escaped only as far as it is quoted
+    let mut push = |piece: &dyn std::fmt::Display| {
+        let before = quoted.len();
+        // writing to a String cannot fail
+        let _ = write!(quoted, "{piece}");
+        let fits = quoted.len() - 1 <= QUOTE_MAX;
+        if !fits {
+            quoted.truncate(before);
         }
-        quoted.push_str(piece);
+        fits
+    };
+    let whole = match std::str::from_utf8(raw) {
+        Ok(text) => text.chars().all(|c| push(&c.escape_debug())),
+        Err(_) => raw.iter().all(|b| push(&b.escape_ascii())),
+    };
+    if whole {
+        quoted.push('"');
+    } else {
+        let _ = write!(quoted, "\"… ({} bytes)", raw.len());
     }
-    quoted.push('"');
     quoted
 }
 

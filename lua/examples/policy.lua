@@ -21,7 +21,8 @@ local function threads(pool)
   local variable = 'KUMOD_' .. pool.name:upper() .. '_THREADS'
   local set = os.getenv(variable)
   if set then
-    local count = tonumber(set:match('^%d+$'))
+    -- as kumod parses it (Rust's usize): digits, with one leading '+' allowed
+    local count = tonumber(set:match('^%+?(%d+)$'))
     if not count or count < 1 then
       error(string.format('%s=%q is not a whole number of threads from 1', variable, set), 0)
     end

@@ -28,7 +28,7 @@ function kumo_parallelism.explain() end
 ---Why `available_parallelism()` is what it is: what `explain` returns. `tostring()` of it is a short report, one fact per line, ending with the decision (in Rust, its `Display`).
 ---@class kumo_parallelism.Explanation
 ---@field value integer? What `available_parallelism` returns here; absent when it would raise (an invalid override, or std failing).
----@field source "override"|"cgroup"|"affinity"|"online" What decided: `"override"`; `"cgroup"` when a quota is strictly below the CPUs the affinity mask allows; `"affinity"`; `"online"` when the mask could not be used.
+---@field source "override"|"cgroup"|"affinity"|"online" What decided: `"override"` (valid, or invalid and raising); `"cgroup"` when a quota is strictly below the CPUs std counts without it (the mask's, or its fallback's); `"affinity"`; `"online"` when std could not use the mask and counted its fallback.
 ---@field override kumo_parallelism.OverrideSetting? `KUMO_AVAILABLE_PARALLELISM` as set; absent when it is unset.
 ---@field affinity kumo_parallelism.Affinity? The calling thread's CPU affinity mask; absent when it cannot be read, or not on Linux.
 ---@field affinity_error string? Why the calling thread's mask could not be read; absent when it could be, or not on Linux.
@@ -39,14 +39,14 @@ function kumo_parallelism.explain() end
 ---@field possible_cpus integer? The CPUs the kernel may ever have (`nr_cpu_ids`: the highest id in `/sys/devices/system/cpu/possible`, plus one), read only when the calling thread's mask does not fit the 1024-CPU set std passes to `sched_getaffinity`, which the kernel then refuses; absent otherwise, or when the file cannot be read.
 ---@field std integer? std's own answer; absent when std failed.
 ---@field std_again integer? std asked once more, only when `derived` differs from `std`: a different second answer means the kernel's changed between the reads (`detection-changed`), the same one that the rule differs (`probe-mismatch`). Absent otherwise, or when std failed the second time.
----@field derived integer? The number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not. Absent where nothing was read to derive it from (not Linux).
+---@field derived integer? The number explain() derives from what it read, by std's rule; equals `std` unless a finding says why not. Absent where nothing was read to derive it from (not Linux), or where std could not use the mask and its fallback, `sysconf`, failed too.
 ---@field membership "listed"|"empty"|"missing"|"no-proc"|"unreadable"|nil What `/proc/self/cgroup` said: `"listed"`, `"empty"` (gVisor), `"missing"` (`/proc` without it), `"no-proc"` (no `/proc/self` at all) or `"unreadable"`; absent where it is not read (not Linux).
 ---@field cgroup kumo_parallelism.CgroupReport? The cgroup hierarchy std walks; absent without cgroup information.
 ---@field unreadable kumo_parallelism.UnreadableFile[] Files std reads that exist but could not be read (std counts each as no limit); empty when none.
----@field probe_unreadable kumo_parallelism.UnreadableFile[] Files explain() reads for itself, which std never reads, that exist but could not be read (`/proc/self/ns/cgroup`, `cpu.stat`, mountinfo on cgroup v2): the answer does not depend on them, only what explain() can say; empty when none.
----@field cgroup2_elsewhere kumo_parallelism.CgroupReport? A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it. Absent where `/sys/fs/cgroup` shows it, or no other mount does.
+---@field probe_unreadable kumo_parallelism.UnreadableFile[] Of the files explain() reads for itself, which std never reads, those that exist but could not be read: `/proc/self/ns/cgroup`, `cpu.stat`, and mountinfo on cgroup v2 (a burst or weight file, which only adds a fact to a finding, is not listed). The answer does not depend on them, only what explain() can say; empty when none.
+---@field cgroup2_elsewhere kumo_parallelism.CgroupReport? A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where `/sys/fs/cgroup` does not; std never reads it. Absent where `/sys/fs/cgroup` shows it, where no other mount does or mountinfo cannot be read, and on cgroup v1.
 ---@field std_missed kumo_parallelism.MissedCgroup? The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std takes that a later one hides, a v2 subtree mounted at `/sys/fs/cgroup`); std's answer does not count its quota. Absent where std's lookup walks it, or no other mount shows it.
----@field cgroup_namespace integer? The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835 (`PROC_CGROUP_INIT_INO`) is the kernel's initial one. Absent when the link cannot be read.
+---@field cgroup_namespace integer? The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835 (`PROC_CGROUP_INIT_INO`) is the kernel's initial one. Absent when the link cannot be read, or not on Linux.
 ---@field first_answer kumo_parallelism.FirstAnswer? The first answer this one is held against, as it was before this call: the process's first, where it was taken under what this answer is (the override, or the same affinity mask: like with like, whichever thread took it), and the calling thread's own first; the one that differs from `value` where one does (`changed-since-first-call`), else the process's, else this thread's. Absent where neither was taken, or the process's was taken under another mask and this thread had none.
 ---@field findings kumo_parallelism.Finding[] What in these facts misleads and what to change, in the order of the codes; empty when nothing does.
 
@@ -104,8 +104,8 @@ function kumo_parallelism.explain() end
 ---@field version 1|2 Which hierarchy `/proc/self/cgroup` pointed at: 1 or 2.
 ---@field path string The process's cgroup path, as `/proc/self/cgroup` names it, such as `/kubepods/pod1/ctr`.
 ---@field quota number? The effective quota in CPUs as a fraction (`1.5`), the tightest level's; absent when unlimited.
----@field mount string? The hierarchy's mount point that was walked; absent when no mounted cgroup filesystem shows the process's cgroup.
----@field note string? Why the walk found nothing or stopped early, in std's terms (for example a v2 leaf without `cgroup.controllers`); absent when it walked to the root.
+---@field mount string? The hierarchy's mount point that was walked; absent where std's lookup walks none: no mount shows the process's cgroup where std looks (another may: `std_missed`, `cgroup2_elsewhere`), or the v2 leaf has no `cgroup.controllers`.
+---@field note string? Why the walk found nothing or stopped early, in std's terms (for example a v2 leaf without `cgroup.controllers`); absent when it walked up to the mount's root.
 ---@field weight integer? The leaf's CPU weight as read, only when no level has a quota, and not for the machine's own root cgroup: `cpu.weight` on v2 (default 100), `cpu.shares` on v1 (default 1024). std ignores it. Absent otherwise, or when it cannot be read.
 ---@field mountinfo_lines integer? On v1, when std finds the `cpu` hierarchy at neither usual path and searches `/proc/self/mountinfo`: the lines of it std reads on every call. Absent otherwise.
 ---@field mount_root string? The subtree of the hierarchy the walked mount shows (mountinfo's root field, unescaped), known only where mountinfo was read: `/` for the whole hierarchy; the levels' paths are the cgroup's real paths below it. Absent where mountinfo was not read.
@@ -124,7 +124,7 @@ function kumo_parallelism.explain() end
 ---One condition explain() found; explain()'s `findings` list them in the order of their codes (in Rust, `FindingCode`'s).
 ---@class kumo_parallelism.Finding
 ---@field code "override-invalid"|"override-replaces-detection"|"quota-below-one"|"quota-floored"|"quota-above-cpus"|"cpu-throttled"|"thread-pinned"|"affinity-unreadable"|"std-missed-affinity"|"cgroup-unreadable"|"probe-unreadable"|"std-missed-quota"|"cgroup2-elsewhere"|"cgroupfs-unmounted"|"cgroups-invisible"|"detection-changed"|"probe-mismatch"|"changed-since-first-call"|"mountinfo-scan"|"quota-burst"|"cgroup-namespace"|"mount-shows-subtree"|"requests-only" Which condition, such as `quota-floored`.
----@field severity "warning"|"note" How much it claims, its code's: a warning says the facts read show the number off or unreliable now; a note is a caveat no process can check from inside, or a cost.
+---@field severity "warning"|"note" How much it claims, its code's: a warning says the facts read show the number off or unreliable now; a note is a caveat no process can check from inside, what explain() could not read for itself, a cost, or an override set on purpose.
 ---@field text string What it means here, with its numbers, and what to change.
 
 return kumo_parallelism

@@ -32,10 +32,16 @@ package.cpath = module_dir .. '/?.so;' .. package.cpath
 
 local support = {
   interpreter = interpreter,
-  -- built if needed; make prints its path last
-  std_reference = os.getenv('KUMO_STD_REFERENCE')
-    or read_command('make -s --no-print-directory std-reference'):match('([^\n]+)\n?$'),
   read_command = read_command,
 }
+-- support.std_reference, found where it is first asked for (a spec that needs no std answer
+-- needs no cargo): make builds it if needed and prints its path last
+setmetatable(support, { __index = function(_, key)
+  if key ~= 'std_reference' then return nil end
+  local path = os.getenv('KUMO_STD_REFERENCE')
+    or read_command('make -s --no-print-directory std-reference'):match('([^\n]+)\n?$')
+  rawset(support, key, path)
+  return path
+end })
 package.loaded.support = support
 return support

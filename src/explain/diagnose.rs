@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::explanation::{Explanation, Source, TakenOn};
+use super::explanation::{std_counted_mask, Explanation, Source, TakenOn};
 use super::finding::{finding_table, Finding, FindingCode};
 use super::format::{age, cpus};
 use super::kubernetes;
@@ -638,13 +638,6 @@ fn probe_mismatch(why: &Explanation) -> Option<String> {
     })
 }
 
-/// What the current answer was taken under: the override, or std's count of the calling
-/// thread's mask as std's 1024-CPU set shows it (`None` where std could not read it).
-fn current_basis(why: &Explanation) -> (bool, Option<&str>) {
-    let mask = why.affinity.as_ref().filter(|mask| mask.fits_std_set).map(|mask| &*mask.cpus);
-    (why.source == Source::Override, mask)
-}
-
 fn changed_since_first_call(why: &Explanation) -> Option<String> {
     let first = why.first_answer.as_ref()?;
     let now = why.value.filter(|&now| now != first.count)?;
@@ -653,12 +646,13 @@ fn changed_since_first_call(why: &Explanation) -> Option<String> {
     if !why.unreadable.is_empty() || why.affinity_error.is_some() {
         return None;
     }
-    let (by_override, mask) = current_basis(why);
-    let same_mask = !first.by_override && !by_override && first.cpus.as_deref() == mask;
+    let (by_override, mask) =
+        (why.source == Source::Override, std_counted_mask(why.affinity.as_ref()));
+    let same_basis = first.same_basis(by_override, mask);
     let whose = match first.taken_on {
         TakenOn::ThisThread => format!("this thread's first answer was {}", first.count),
         // like with like only: another thread's answer under another mask says nothing here
-        TakenOn::AnotherThread if same_mask || (first.by_override && by_override) => format!(
+        TakenOn::AnotherThread if same_basis => format!(
             "the process's first answer, taken on another thread{}, was {}",
             first
                 .cpus
@@ -673,14 +667,22 @@ fn changed_since_first_call(why: &Explanation) -> Option<String> {
         (true, true) => format!("{OVERRIDE_VAR} was changed since"),
         (true, false) => format!("{OVERRIDE_VAR} was unset since"),
         (false, true) => format!("{OVERRIDE_VAR} was set since"),
-        (false, false) if same_mask => "the affinity mask is the same, so a cgroup quota, the \
-                                        cgroup or the CPUs online changed (an in-place pod \
-                                        resize, runc update, a move to another cgroup, a CPU \
-                                        taken offline)"
+        // the mask std counted is the same: what else std counts changed, or a read std made
+        // then failed and counted a level as unlimited
+        (false, false) if same_basis && mask.is_some() => "the affinity mask std counts is the \
+             same, so a cgroup quota or the cgroup changed (an in-place pod resize, runc \
+             update, a move to another cgroup), or a file std read then could not be read and \
+             counted as no limit"
+            .to_owned(),
+        (false, false) if same_basis => "std could not read the affinity mask then nor now and \
+             counts sysconf's online CPUs, so a cgroup quota, the cgroup or the CPUs online \
+             changed (an in-place pod resize, runc update, a move to another cgroup, a CPU \
+             taken offline), or a file std read then could not be read and counted as no limit"
             .to_owned(),
         (false, false) => format!(
-            "this thread's affinity mask was {} then and is {} now (sched_setaffinity, \
-             taskset -p), which std counts",
+            "this thread's affinity mask was {} then and is {} now (sched_setaffinity or \
+             taskset -p on it, a cpuset change, or one of its CPUs taken offline), which std \
+             counts",
             first.cpus.as_deref().unwrap_or("unreadable"),
             mask.unwrap_or("unreadable")
         ),

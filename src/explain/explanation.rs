@@ -95,6 +95,21 @@ pub struct FirstAnswer {
     pub cpus: Option<String>,
 }
 
+impl FirstAnswer {
+    /// Whether it was taken under what an answer now is taken under: both by the override, or
+    /// both by std counting the same mask (`mask`, as [`std_counted_mask`] gives it): like with
+    /// like, whichever thread took it.
+    pub(crate) fn same_basis(&self, by_override: bool, mask: Option<&str>) -> bool {
+        self.by_override == by_override && (by_override || self.cpus.as_deref() == mask)
+    }
+}
+
+/// The calling thread's mask as std counts it: the list of `affinity` where it fits std's
+/// 1024-CPU set; `None` where std could not read it (std then counts its fallback).
+pub(crate) fn std_counted_mask(affinity: Option<&Affinity>) -> Option<&str> {
+    affinity.filter(|mask| mask.fits_std_set).map(|mask| mask.cpus.as_str())
+}
+
 /// Why `available_parallelism()` is what it is: what [`explain`](crate::explain) returns.
 /// `tostring()` of it is a short report, one fact per line, ending with the decision (in Rust,
 /// its `Display`).
@@ -104,8 +119,9 @@ pub struct Explanation {
     /// What [`available_parallelism`](crate::available_parallelism) returns here; absent when it
     /// would raise (an invalid override, or std failing).
     pub value: Option<NonZeroUsize>,
-    /// What decided: `"override"`; `"cgroup"` when a quota is strictly below the CPUs the affinity
-    /// mask allows; `"affinity"`; `"online"` when the mask could not be used.
+    /// What decided: `"override"` (valid, or invalid and raising); `"cgroup"` when a quota is
+    /// strictly below the CPUs std counts without it (the mask's, or its fallback's); `"affinity"`;
+    /// `"online"` when std could not use the mask and counted its fallback.
     pub source: Source,
     /// `KUMO_AVAILABLE_PARALLELISM` as set (`override` in Lua); absent when it is unset.
     pub override_setting: Option<OverrideSetting>,
@@ -144,13 +160,14 @@ pub struct Explanation {
     /// Files std reads that exist but could not be read (std counts each as no limit); empty when
     /// none.
     pub unreadable: Vec<UnreadableFile>,
-    /// Files explain() reads for itself, which std never reads, that exist but could not be read
-    /// (`/proc/self/ns/cgroup`, `cpu.stat`, mountinfo on cgroup v2): the answer does not depend on
+    /// Of the files explain() reads for itself, which std never reads, those that exist but could not
+    /// be read: `/proc/self/ns/cgroup`, `cpu.stat`, and mountinfo on cgroup v2 (a burst or weight
+    /// file, which only adds a fact to a finding, is not listed). The answer does not depend on
     /// them, only what explain() can say; empty when none.
     pub probe_unreadable: Vec<UnreadableFile>,
     /// A cgroup2 mount other than `/sys/fs/cgroup` that shows this process's cgroup where
-    /// `/sys/fs/cgroup` does not; std never reads it. Absent where `/sys/fs/cgroup` shows it, or
-    /// no other mount does.
+    /// `/sys/fs/cgroup` does not; std never reads it. Absent where `/sys/fs/cgroup` shows it, where
+    /// no other mount does or mountinfo cannot be read, and on cgroup v1.
     pub cgroup2_elsewhere: Option<CgroupReport>,
     /// The process's cgroup where explain()'s own lookup of mountinfo finds it and std's lookup
     /// does not walk it (a v1 mount point or root that mountinfo writes escaped, a v1 mount std
@@ -159,10 +176,11 @@ pub struct Explanation {
     pub std_missed: Option<MissedCgroup>,
     /// The inode of this process's cgroup namespace (`/proc/self/ns/cgroup`); 4026531835
     /// ([`PROC_CGROUP_INIT_INO`](crate::PROC_CGROUP_INIT_INO)) is the kernel's initial one. Absent
-    /// when the link cannot be read.
+    /// when the link cannot be read, or not on Linux.
     pub cgroup_namespace: Option<u64>,
     /// The number explain() derives from what it read, by std's rule; equals `std` unless a finding
-    /// says why not. Absent where nothing was read to derive it from (not Linux).
+    /// says why not. Absent where nothing was read to derive it from (not Linux), or where std could
+    /// not use the mask and its fallback, `sysconf`, failed too.
     pub derived: Option<NonZeroUsize>,
     /// std asked once more, only when `derived` differs from `std`: a different second answer means
     /// the kernel's changed between the reads (`detection-changed`), the same one that the rule

@@ -131,10 +131,11 @@ macro_rules! finding_table {
             calling thread's own first answer; not where a file or call std reads failed \
             (`cgroup-unreadable`, `affinity-unreadable`: the fault may make the difference)",
         says: "both numbers, whose first answer it was and how long ago, what changed since: \
-            the override, this thread's own mask (both masks named), or, under the same mask, \
-            a quota, the cgroup or the CPUs online (an in-place pod resize, `runc update`, a \
-            move, a CPU taken offline); and that pools sized then are stale: resize them or \
-            restart";
+            the override; this thread's own mask (both masks named: `sched_setaffinity`, a \
+            cpuset, or one of its CPUs taken offline); or, under the same mask, a quota or the \
+            cgroup (an in-place pod resize, `runc update`, a move), or a file std read then \
+            that failed (and, where std counted its fallback both times, the CPUs online); and \
+            that pools sized then are stale: resize them or restart";
     MountinfoScan, "mountinfo-scan", Note, mountinfo_scan,
         when: "on cgroup v1 the cpu controller's usual paths (`/sys/fs/cgroup/cpu`, \
             `cpu,cpuacct`) do not show the cgroup, and std reads at least 1,000 lines of \
@@ -183,7 +184,8 @@ pub struct Finding {
 
 impl Finding {
     /// How much it claims, its code's: a warning says the facts read show the number off or
-    /// unreliable now; a note is a caveat no process can check from inside, or a cost.
+    /// unreliable now; a note is a caveat no process can check from inside, what explain() could
+    /// not read for itself, a cost, or an override set on purpose.
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
@@ -196,7 +198,8 @@ pub enum Severity {
     /// The facts explain() read show that the number is off or unreliable now.
     Warning,
     /// A caveat: something the number cannot account for, which no process can check from
-    /// inside (a parent's limit above a cgroup namespace, a burst), or a cost.
+    /// inside (a parent's limit above a cgroup namespace, a burst), what explain() could not
+    /// read for itself, a cost, or an override set on purpose.
     Note,
 }
 

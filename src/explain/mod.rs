@@ -13,7 +13,9 @@ mod kubernetes;
 mod report;
 mod std_rule;
 
-use self::explanation::{Explanation, FirstAnswer, OverrideSetting, Source, TakenOn};
+use self::explanation::{
+    std_counted_mask, Explanation, FirstAnswer, OverrideSetting, Source, TakenOn,
+};
 use self::std_rule::derive;
 use crate::parallelism::{self, Basis};
 #[cfg(target_os = "linux")]
@@ -65,7 +67,8 @@ pub fn explain() -> Explanation {
     } else {
         None
     };
-    let first_answer = held_against(value, source == Source::Override);
+    let first_answer =
+        held_against(value, source == Source::Override, std_counted_mask(affinity.as_ref()));
     if let Some(count) = value {
         parallelism::note_answer(count, source == Source::Override);
     }
@@ -107,15 +110,22 @@ pub fn explain() -> Explanation {
 /// where it was taken under what this answer is (the override, or the same mask: like with
 /// like, whichever thread took it), and this thread's own; the first of them that differs
 /// from `value`, else the first of them there is.
-fn held_against(value: Option<std::num::NonZeroUsize>, by_override: bool) -> Option<FirstAnswer> {
+fn held_against(
+    value: Option<std::num::NonZeroUsize>,
+    by_override: bool,
+    mask: Option<&str>,
+) -> Option<FirstAnswer> {
     let (own, process) = parallelism::first_answers();
-    let now = if by_override { Basis::Override } else { Basis::Detection(parallelism::std_mask()) };
-    let candidates = [process.filter(|answer| answer.basis == now), own];
+    let taken_on =
+        |answer| if Some(answer) == own { TakenOn::ThisThread } else { TakenOn::AnotherThread };
+    let process = process.map(|answer| first(answer, taken_on(answer)));
+    let candidates = [
+        process.filter(|p| p.same_basis(by_override, mask)),
+        own.map(|a| first(a, TakenOn::ThisThread)),
+    ];
     let mut candidates = candidates.into_iter().flatten();
     let chosen = candidates.clone().find(|answer| Some(answer.count) != value);
-    let answer = chosen.or_else(|| candidates.next())?;
-    let taken_on = if Some(answer) == own { TakenOn::ThisThread } else { TakenOn::AnotherThread };
-    Some(first(answer, taken_on))
+    chosen.or_else(|| candidates.next())
 }
 
 /// An answer kept by the core, as explain() reports it.

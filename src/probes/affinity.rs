@@ -58,9 +58,10 @@ fn affinity_of(pid: libc::pid_t) -> std::io::Result<Affinity> {
         Err(err) if err.raw_os_error() == Some(libc::EINVAL) => err,
         read => return read,
     };
+    // possible_cpus reads no id past MAX_SET_BITS: a list naming one is no list here
     let possible = possible_cpus(std::path::Path::new(SYS_CPU_POSSIBLE));
     let bits = possible.map_or(MAX_SET_BITS, |ids| ids.div_ceil(WORD_BITS) * WORD_BITS);
-    if bits <= STD_SET_BITS || bits > MAX_SET_BITS {
+    if bits <= STD_SET_BITS {
         return Err(refused);
     }
     Ok(Affinity { fits_std_set: false, ..read_mask(pid, bits)? })

@@ -68,11 +68,11 @@ impl CgroupVersion {
         }
     }
 
-    /// `cpu.stat`'s key for the time throttled, and how many of its units make a microsecond.
-    fn throttled_time_key(self) -> (&'static str, u64) {
+    /// `cpu.stat`'s key for the time throttled, and that time from its number.
+    fn throttled_time(self) -> (&'static str, fn(u64) -> Duration) {
         match self {
-            CgroupVersion::V1 => ("throttled_time", 1000),
-            CgroupVersion::V2 => ("throttled_usec", 1),
+            CgroupVersion::V1 => ("throttled_time", Duration::from_nanos),
+            CgroupVersion::V2 => ("throttled_usec", Duration::from_micros),
         }
     }
 
@@ -150,7 +150,7 @@ impl Throttling {
     /// The counters of a `cpu.stat` of `version`; `None` when one of the three is missing or
     /// not a number (a kernel without CFS bandwidth control has none of them).
     pub(crate) fn parse(content: &str, version: CgroupVersion) -> Option<Throttling> {
-        let (time_key, per_microsecond) = version.throttled_time_key();
+        let (time_key, time_of) = version.throttled_time();
         let (mut periods, mut throttled, mut time) = (None, None, None);
         for line in content.lines() {
             let Some((key, value)) = line.split_once(' ') else { continue };
@@ -162,11 +162,7 @@ impl Throttling {
             };
             *slot = Some(value.trim().parse::<u64>().ok()?);
         }
-        Some(Throttling {
-            periods: periods?,
-            throttled: throttled?,
-            time: Duration::from_micros(time? / per_microsecond),
-        })
+        Some(Throttling { periods: periods?, throttled: throttled?, time: time_of(time?) })
     }
 
     /// The counters in `dir`'s `cpu.stat`. A file that exists but cannot be read goes to the
@@ -236,13 +232,14 @@ pub struct CgroupReport {
     pub version: CgroupVersion,
     /// The process's cgroup path, as `/proc/self/cgroup` names it, such as `/kubepods/pod1/ctr`.
     pub path: String,
-    /// The hierarchy's mount point that was walked; absent when no mounted cgroup filesystem shows
-    /// the process's cgroup.
+    /// The hierarchy's mount point that was walked; absent where std's lookup walks none: no mount
+    /// shows the process's cgroup where std looks (another may: `std_missed`,
+    /// `cgroup2_elsewhere`), or the v2 leaf has no `cgroup.controllers`.
     pub mount: Option<PathBuf>,
     /// The levels walked, one per directory, leaf first.
     pub levels: Vec<CgroupLevel>,
     /// Why the walk found nothing or stopped early, in std's terms (for example a v2 leaf without
-    /// `cgroup.controllers`); absent when it walked to the root.
+    /// `cgroup.controllers`); absent when it walked up to the mount's root.
     pub note: Option<String>,
     /// The leaf's CPU weight as read, only when no level has a quota, and not for the machine's own
     /// root cgroup: `cpu.weight` on v2 (default 100), `cpu.shares` on v1 (default 1024). std
@@ -536,7 +533,10 @@ mod tests {
         assert_eq!(read.share(), 15.0 / 16.0);
         // v1 counts nanoseconds; a v2 file read as v1 lacks v1's key
         let v1 = "nr_periods 16\nnr_throttled 15\nthrottled_time 1780012345\n";
-        assert_eq!(Throttling::parse(v1, CgroupVersion::V1).unwrap().time.as_micros(), 1_780_012);
+        assert_eq!(
+            Throttling::parse(v1, CgroupVersion::V1).unwrap().time.as_nanos(),
+            1_780_012_345
+        );
         assert_eq!(Throttling::parse(v2, CgroupVersion::V1), None);
         // a counter that is not a number, and no periods at all
         assert_eq!(

@@ -829,6 +829,22 @@ fn changed_since_first_call_names_both_numbers_the_age_and_what_changed() {
     };
     let same = now(4, first_answer(4, 9, ThisThread, Some("0-3")));
     assert_eq!(codes(&same), Vec::<&str>::new());
+    // a kernel with more possible CPUs than std's set: std counted its fallback then and now
+    let wide_mask = Affinity { count: 3, cpus: "0-2".into(), fits_std_set: false };
+    let fallback = Explanation {
+        affinity: Some(wide_mask.clone()),
+        process_affinity: Some(wide_mask),
+        online: Some(3),
+        value: NonZeroUsize::new(3),
+        std: NonZeroUsize::new(3),
+        derived: NonZeroUsize::new(3),
+        first_answer: Some(FirstAnswer {
+            by_override: false,
+            ..first_answer(4, 7, ThisThread, None)
+        }),
+        ..Explanation::unconfined(4)
+    };
+    assert_eq!(codes(&fallback), ["changed-since-first-call"]);
     golden(
         "changed_since_first_call_names_both_numbers_the_age_and_what_changed",
         &[
@@ -840,6 +856,7 @@ fn changed_since_first_call_names_both_numbers_the_age_and_what_changed() {
             ("the override 8 unset since", findings(&unset)),
             ("the override 8 changed to 3 on another thread", findings(&changed)),
             ("4 now, 4 first", findings(&same)),
+            ("3 now, 4 first, std's fallback both times", findings(&fallback)),
         ],
     );
 }
