@@ -233,6 +233,11 @@ const FAULTS: [(&str, Fault); 4] = [
     ("Input/output error (os error 5)", Fault::Io),
 ];
 
+/// A file at `path` that could not be read, with an error of that kind.
+fn file(path: &str, (error, fault): (&str, Fault)) -> UnreadableFile {
+    UnreadableFile { path: path.into(), error: error.into(), fault }
+}
+
 #[test]
 fn affinity_unreadable_names_the_fault_and_its_remedy() {
     let denied_by = |(error, fault): (&str, Fault)| Explanation {
@@ -258,11 +263,6 @@ fn affinity_unreadable_names_the_fault_and_its_remedy() {
 
 #[test]
 fn cgroup_unreadable_names_each_file_its_fault_and_its_remedy() {
-    let file = |path: &str, (error, fault): (&str, Fault)| UnreadableFile {
-        path: path.into(),
-        error: error.into(),
-        fault,
-    };
     let why = Explanation {
         unreadable: vec![
             file("/proc/self/cgroup", FAULTS[0]),
@@ -287,11 +287,6 @@ fn cgroup_unreadable_names_each_file_its_fault_and_its_remedy() {
 
 #[test]
 fn probe_unreadable_says_what_explain_cannot_tell() {
-    let file = |path: &str, (error, fault): (&str, Fault)| UnreadableFile {
-        path: path.into(),
-        error: error.into(),
-        fault,
-    };
     let why = Explanation {
         probe_unreadable: vec![
             file("/proc/self/ns/cgroup", FAULTS[0]),
@@ -864,13 +859,8 @@ fn changed_since_first_call_names_both_numbers_the_age_and_what_changed() {
 #[test]
 fn changed_since_first_call_blames_no_resize_for_a_fault() {
     let first = Some(first_answer(1, 60, TakenOn::ThisThread, Some("0-1")));
-    let unreadable = UnreadableFile {
-        path: "/proc/self/cgroup".into(),
-        error: FAULTS[1].0.into(),
-        fault: Fault::Descriptors,
-    };
     let faulted = Explanation {
-        unreadable: vec![unreadable],
+        unreadable: vec![file("/proc/self/cgroup", FAULTS[1])],
         first_answer: first.clone(),
         ..Explanation::unconfined(2)
     };
