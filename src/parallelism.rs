@@ -201,7 +201,12 @@ pub(crate) fn quote(raw: &[u8]) -> String {
         fits
     };
     let whole = match std::str::from_utf8(raw) {
-        Ok(text) => text.chars().all(|c| push(&c.escape_debug())),
+        // as `str::escape_debug` escapes: a grapheme extender (a combining mark) only where it
+        // starts the text, so a character after the first is escaped as it is after one
+        Ok(text) => text.chars().enumerate().all(|(index, c)| match index {
+            0 => push(&c.escape_debug()),
+            _ => push(&format!("a{c}").escape_debug().skip(1).collect::<String>()),
+        }),
         Err(_) => raw.iter().all(|b| push(&b.escape_ascii())),
     };
     if whole {
@@ -310,6 +315,9 @@ mod tests {
         let fits = "y".repeat(QUOTE_MAX);
         assert_eq!(quote(fits.as_bytes()), format!("\"{fits}\""));
         assert!(quote(format!("{fits}y").as_bytes()).ends_with("… (101 bytes)"));
+        // a combining mark is escaped where it starts the value only, as str::escape_debug does
+        assert_eq!(quote("Ჽ\u{fe20}".as_bytes()), format!("\"{}\"", "Ჽ\u{fe20}".escape_debug()));
+        assert_eq!(quote("\u{fe20}a".as_bytes()), "\"\\u{fe20}a\"");
         // a value that is not UTF-8 is cut on whole \\xNN escapes
         let bytes = vec![0xffu8; 1000];
         assert_eq!(quote(&bytes), format!("\"{}\"… (1000 bytes)", "\\xff".repeat(QUOTE_MAX / 4)));
