@@ -147,7 +147,7 @@ live_changes() {
 # start-up, and the median of each round's own ratio. TCG timings are no target; a cost that
 # grows with the CPUs shows in the ratio of the two boots.
 bench_explain() {
-  local calls=1000 rounds=5 round std start middle stop ratios='' cpath="/kumo/lua/lua5.4/?.so"
+  local calls=1000 rounds=9 round std start middle stop ratios='' cpath="/kumo/lua/lua5.4/?.so"
   for round in $(seq "$rounds"); do
     std=$(/kumo/bin/std_parallelism --bench "$calls")
     start=$EPOCHREALTIME
