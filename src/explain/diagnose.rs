@@ -257,12 +257,18 @@ fn fault_detail(error: &str, fault: Fault, call: bool) -> String {
     format!("{error}: {}", fault_words(fault, call))
 }
 
+/// What std's fallback counted, as the findings that name it say it: "4, what
+/// sysconf(_SC_NPROCESSORS_ONLN) answers,".
+fn fallback_counted(why: &Explanation) -> String {
+    match why.online {
+        Some(n) => format!("{n}, what sysconf(_SC_NPROCESSORS_ONLN) answers,"),
+        None => "what sysconf(_SC_NPROCESSORS_ONLN) answers".to_owned(),
+    }
+}
+
 fn affinity_unreadable(why: &Explanation) -> Option<String> {
     let (error, fault) = (why.affinity_error.as_ref()?, why.affinity_fault?);
-    let counted = match why.online {
-        Some(n) => format!("what sysconf(_SC_NPROCESSORS_ONLN) answers, {n},"),
-        None => "what sysconf(_SC_NPROCESSORS_ONLN) answers".to_owned(),
-    };
+    let counted = fallback_counted(why);
     let remedy = fault_remedy(fault, true);
     let lead = format!(
         "the calling thread's CPU affinity mask could not be read (sched_getaffinity: {}), so \
@@ -322,10 +328,7 @@ fn std_missed_affinity(why: &Explanation) -> Option<String> {
         Some(n) => format!("this kernel may have {} ({SYS_CPU_POSSIBLE})", cpus(n)),
         None => "this kernel may have more than 1024 CPUs".to_owned(),
     };
-    let counted = match why.online {
-        Some(n) => format!("what sysconf(_SC_NPROCESSORS_ONLN) answers, {n}"),
-        None => "what sysconf(_SC_NPROCESSORS_ONLN) answers".to_owned(),
-    };
+    let counted = fallback_counted(why);
     let (refused, which) = if read {
         (
             "the kernel refuses std's call (EINVAL) whatever the mask",
@@ -350,7 +353,7 @@ fn std_missed_affinity(why: &Explanation) -> Option<String> {
     let off = if count < std { "overcounts" } else { "undercounts" };
     Some(format!(
         "{possible}, more than the 1024 of the fixed set std passes to sched_getaffinity, so \
-         {refused}, and std counted {counted}; {which} {} ({}), with which std's own rule \
+         {refused}, and std counted {counted} instead; {which} {} ({}), with which std's own rule \
          gives {count}{quota}, so the answer, {std}, {off}: {}",
         cpus(mask.count),
         mask.cpus,
